@@ -1,0 +1,64 @@
+// Command table: registration and name resolution (case-insensitive, with
+// container commands resolving their subcommand from argv[1]).
+#include "node/commands/command.h"
+
+#include "node/base/number.h"
+
+namespace cairn::cmd {
+
+CommandSpec& CommandTable::Add(CommandSpec spec) {
+  std::string key = base::ToLower(spec.name);
+  spec.name = key;
+  auto p = std::make_unique<CommandSpec>(std::move(spec));
+  CommandSpec& ref = *p;
+  cmds_[key] = std::move(p);
+  return ref;
+}
+
+CommandSpec& CommandTable::AddSub(std::string_view parent, CommandSpec spec) {
+  CommandSpec& par = *cmds_.at(base::ToLower(parent));
+  std::string sub = base::ToLower(spec.name);
+  spec.name = par.name + "|" + sub;
+  spec.parent = &par;
+  if (spec.group.empty()) spec.group = par.group;
+  if (spec.since.empty()) spec.since = par.since;
+  auto p = std::make_unique<CommandSpec>(std::move(spec));
+  CommandSpec& ref = *p;
+  par.subcommands[sub] = std::move(p);
+  return ref;
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  char buf[64];
+  if (name.size() >= sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); i++) {
+    char c = name[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+  auto it = cmds_.find(std::string(buf, name.size()));
+  return it == cmds_.end() ? nullptr : it->second.get();
+}
+
+const CommandSpec* CommandTable::Resolve(const std::vector<std::string_view>& argv) const {
+  if (argv.empty()) return nullptr;
+  const CommandSpec* c = Find(argv[0]);
+  if (c == nullptr || c->subcommands.empty() || argv.size() < 2) return c;
+  auto it = c->subcommands.find(base::ToLower(argv[1]));
+  return it == c->subcommands.end() ? nullptr : it->second.get();
+}
+
+void RegisterAllCommands(CommandTable& t) {
+  RegisterStringCommands(t);
+  RegisterKeyCommands(t);
+  RegisterListCommands(t);
+  RegisterHashCommands(t);
+  RegisterSetCommands(t);
+  RegisterZSetCommands(t);
+  RegisterConnectionCommands(t);
+  RegisterServerCommands(t);
+  RegisterTransactionCommands(t);
+  RegisterPubSubCommands(t);
+  RegisterIntrospectionCommands(t);
+}
+
+}  // namespace cairn::cmd

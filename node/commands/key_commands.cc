@@ -1,0 +1,9 @@
+// Key commands (skeleton until this family lands).
+#include "node/commands/command.h"
+#include "node/commands/context.h"
+
+namespace cairn::cmd {
+
+void RegisterKeyCommands(CommandTable& t) {}
+
+}  // namespace cairn::cmd

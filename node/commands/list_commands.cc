@@ -1,0 +1,9 @@
+// List commands (skeleton until this family lands).
+#include "node/commands/command.h"
+#include "node/commands/context.h"
+
+namespace cairn::cmd {
+
+void RegisterListCommands(CommandTable& t) {}
+
+}  // namespace cairn::cmd

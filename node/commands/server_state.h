@@ -1,0 +1,85 @@
+// ServerState: the node's shared state as the command layer sees it — the
+// databases, config, connected clients, pub/sub, WATCH and blocking registries,
+// statistics. Owned by the event-loop thread; the server module builds it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "node/commands/client_state.h"
+#include "node/commands/command.h"
+#include "node/config/config.h"
+#include "node/store/db.h"
+
+namespace cairn::cmd {
+
+struct ServerStats {
+  uint64_t total_connections_received = 0;
+  uint64_t total_commands_processed = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+  uint64_t total_error_replies = 0;
+  uint64_t unexpected_error_replies = 0;
+  uint64_t client_qbuf_limit_disconnections = 0;
+  uint64_t client_outbuf_limit_disconnections = 0;
+  uint64_t pubsub_channels_hits = 0;
+  uint64_t total_blocking_keys = 0;
+  std::map<std::string, uint64_t> errorstats;  // "ERR" -> count
+  // Instantaneous metrics, sampled by the cron (samples per metric).
+  double instantaneous_ops_per_sec = 0;
+  double instantaneous_input_kbps = 0;
+  double instantaneous_output_kbps = 0;
+};
+
+// (db, key) as a map key.
+using DbKey = std::pair<int, std::string>;
+
+struct ServerState {
+  config::Config* config = nullptr;
+  CommandTable* commands = nullptr;
+  std::vector<std::unique_ptr<store::Db>> dbs;
+  ServerStats stats;
+  int64_t start_time_ms = 0;
+  std::string run_id;  // 40 hex chars
+  std::string executable;
+  int64_t dirty = 0;  // changes since the last save
+  int64_t lastsave_s = 0;
+  bool loading = false;
+
+  // Clients by id (CLIENT LIST order).
+  std::map<uint64_t, ClientState*> clients;
+  uint64_t next_client_id = 1;
+  uint64_t blocked_clients = 0;
+
+  // Pub/Sub: channel -> subscribers, pattern -> subscribers.
+  std::unordered_map<std::string, std::set<ClientState*>> channels;
+  std::map<std::string, std::set<ClientState*>> patterns;
+
+  // WATCH: (db,key) -> clients watching it.
+  std::map<DbKey, std::set<ClientState*>> watched_keys;
+  // Blocking: (db,key) -> clients in arrival order; keys made ready by the
+  // current command, served after it.
+  std::map<DbKey, std::deque<ClientState*>> blocking_keys;
+  std::vector<DbKey> ready_keys;
+
+  // Set by SHUTDOWN; the server stops its loop when it sees it.
+  bool shutdown_requested = false;
+  bool shutdown_save = false;
+  bool shutdown_nosave = false;
+  // Hooks the server module installs.
+  std::function<void()> request_shutdown;
+
+  store::Db& db(int i) { return *dbs[static_cast<size_t>(i)]; }
+  int db_count() const { return static_cast<int>(dbs.size()); }
+};
+
+}  // namespace cairn::cmd

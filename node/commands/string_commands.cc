@@ -1,0 +1,9 @@
+// String commands (skeleton until this family lands).
+#include "node/commands/command.h"
+#include "node/commands/context.h"
+
+namespace cairn::cmd {
+
+void RegisterStringCommands(CommandTable& t) {}
+
+}  // namespace cairn::cmd

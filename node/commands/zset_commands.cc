@@ -1,0 +1,9 @@
+// ZSet commands (skeleton until this family lands).
+#include "node/commands/command.h"
+#include "node/commands/context.h"
+
+namespace cairn::cmd {
+
+void RegisterZSetCommands(CommandTable& t) {}
+
+}  // namespace cairn::cmd

@@ -1,0 +1,2 @@
+// Directive table (skeleton until the config module lands).
+#include "node/config/config.h"

@@ -1,0 +1,18 @@
+// List values: the container(s) behind OBJ list and the hooks the keyspace uses.
+// (Skeleton: the list module fills this in.)
+#pragma once
+
+#include <cstddef>
+
+#include "node/store/entry.h"
+
+namespace cairn::store {
+
+void ListFree(Enc e, void* ptr);
+void* ListClone(Enc e, const void* ptr);
+size_t ListMemory(Enc e, const void* ptr);
+size_t ListLength(Enc e, const void* ptr);
+// Mixes the value into a Redis-compatible digest (see digest.h).
+void ListDigest(Enc e, const void* ptr, unsigned char digest[20]);
+
+}  // namespace cairn::store

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, what Cairn needs to build, test and benchmark.
+# Skips apt entirely when every package is already present, so repeated runs are fast.
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build pkg-config
+      libboost-dev libspdlog-dev libfmt-dev libsodium-dev libzstd-dev libcxxopts-dev libssl-dev catch2
+      redis-server redis-tools libhiredis-dev python3 python3-redis python3-pytest
+      clang libclang-rt-14-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
