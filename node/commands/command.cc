@@ -59,6 +59,7 @@ void RegisterAllCommands(CommandTable& t) {
   RegisterTransactionCommands(t);
   RegisterPubSubCommands(t);
   RegisterIntrospectionCommands(t);
+  RegisterConfigCommands(t);
 }
 
 }  // namespace cairn::cmd

@@ -105,6 +105,7 @@ void RegisterConnectionCommands(CommandTable& t);
 void RegisterServerCommands(CommandTable& t);
 void RegisterTransactionCommands(CommandTable& t);
 void RegisterPubSubCommands(CommandTable& t);
-void RegisterIntrospectionCommands(CommandTable& t);  // COMMAND, CONFIG, INFO, CLIENT, DEBUG...
+void RegisterIntrospectionCommands(CommandTable& t);  // COMMAND (command_docs.cc)
+void RegisterConfigCommands(CommandTable& t);         // CONFIG
 
 }  // namespace cairn::cmd
