@@ -155,7 +155,8 @@ bool Db::IsExpired(const Entry* e) const {
   if (!e->has_expire()) return false;
   if (Hooks().applying_replication) return false;
   int64_t when = GetExpire(e);
-  return when >= 0 && when <= base::NowMs();
+  // As Redis's keyIsExpired: a key is still live during its expiry millisecond.
+  return when >= 0 && base::NowMs() > when;
 }
 
 void Db::ExpireKey(Entry* e) {
@@ -206,10 +207,11 @@ bool AsInt(std::string_view v, int64_t* out) { return v.size() <= 20 && base::Pa
 
 }  // namespace
 
-Entry* Db::SetString(std::string_view key, std::string_view value, bool keep_ttl) {
+Entry* Db::SetString(std::string_view key, std::string_view value, bool keep_ttl,
+                     bool allow_int) {
   Entry* old = keys_.Find(key);
   int64_t ival = 0;
-  bool is_int = AsInt(value, &ival);
+  bool is_int = allow_int && AsInt(value, &ival);
   bool is_inline = !is_int && value.size() <= kInlineStringMax;
   Entry* e = NewEntry(key, ObjType::kString,
                       is_int ? Enc::kInt : (is_inline ? Enc::kInline : Enc::kRaw),
@@ -232,9 +234,9 @@ Entry* Db::SetString(std::string_view key, std::string_view value, bool keep_ttl
   return e;
 }
 
-Entry* Db::ReplaceString(Entry* e, std::string_view value) {
+Entry* Db::ReplaceString(Entry* e, std::string_view value, bool allow_int) {
   int64_t ival;
-  if (AsInt(value, &ival)) return ReplaceInt(e, ival);
+  if (allow_int && AsInt(value, &ival)) return ReplaceInt(e, ival);
   if (value.size() > kInlineStringMax) {
     if (e->enc == Enc::kRaw) {
       StrBuf* b = StrBuf::Reserve(e->as<StrBuf>(), value.size());
@@ -304,6 +306,7 @@ bool Db::Delete(std::string_view key) {
 bool Db::Rename(std::string_view from, std::string_view to) {
   Entry* e = keys_.Find(from);
   if (e == nullptr) return false;
+  if (from == to) return true;  // Delete(to) below would free `e` itself
   int64_t when = GetExpire(e);
   Delete(to);
   Entry* moved = NewEntry(to, e->type, e->enc, e->enc == Enc::kInline ? e->inline_value() : "");
@@ -369,13 +372,14 @@ bool Db::RemoveExpire(Entry* e) {
 }
 
 Entry* Db::RandomKey() {
-  // Bounded retries: with many expired keys, give up rather than spin (Redis
-  // does the same on replicas where expired keys cannot be deleted).
-  for (int tries = 0; tries < 100 && keys_.size() > 0; tries++) {
+  // On a master every expired pick is deleted, so the loop ends. A replica
+  // cannot delete, so it bounds its retries and may return an expired key, as
+  // Redis does.
+  for (int tries = 0; keys_.size() > 0; tries++) {
     Entry* e = keys_.Random();
     if (!IsExpired(e)) return e;
     if (Hooks().is_replica) {
-      if (tries == 99) return e;
+      if (tries >= 99) return e;
       continue;
     }
     ExpireKey(e);
@@ -413,7 +417,7 @@ size_t Db::ActiveExpire(size_t max_checks) {
   do {
     expire_cursor_ = expires_.Scan(expire_cursor_, [&](ExpireNode* n) {
       checked++;
-      if (n->when_ms <= now) {
+      if (n->when_ms < now) {
         due.emplace_back(n->key());
       } else {
         ttl_sum += n->when_ms - now;

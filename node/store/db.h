@@ -86,10 +86,13 @@ class Db {
   Entry* AddContainer(std::string_view key, ObjType type, Enc enc, void* ptr);
   // Sets `key` to a string value, creating or overwriting (any type). The TTL is
   // removed unless keep_ttl. Chooses int/inline/raw encoding as Redis does.
-  Entry* SetString(std::string_view key, std::string_view value, bool keep_ttl = false);
+  // allow_int=false keeps integer-looking text as a string (INCRBYFLOAT results
+  // are strings in Redis, never "int" encoded).
+  Entry* SetString(std::string_view key, std::string_view value, bool keep_ttl = false,
+                   bool allow_int = true);
   // Replaces the string value of an existing string entry, keeping the TTL;
   // returns the (possibly moved) entry.
-  Entry* ReplaceString(Entry* e, std::string_view value);
+  Entry* ReplaceString(Entry* e, std::string_view value, bool allow_int = true);
   Entry* ReplaceInt(Entry* e, int64_t v);
   // Points an existing entry at a new container (encoding conversion); the old
   // container is not freed.
