@@ -314,3 +314,9 @@ def diff(diff_servers):
         pytest.fail("Cairn died during this test (exit %s) after:\n  %s\nlog:\n%s" %
                     (code, "\n  ".join(fmt_cmd(a) for a in pair.history[-10:]),
                      pair.cairn_srv.log_tail()))
+
+
+@pytest.fixture(scope="session")
+def cairn_harness():
+    """The integration harness module (start_server, Server, free_port ...)."""
+    return harness
