@@ -1,10 +1,11 @@
-// List values: the container(s) behind OBJ list and the hooks the keyspace uses.
-// (Skeleton: the list module fills this in.)
+// List values: the keyspace hooks for OBJ list, whose only encoding is the
+// QuickList (quicklist.h), as in Redis 7.0.
 #pragma once
 
 #include <cstddef>
 
 #include "node/store/entry.h"
+#include "node/store/quicklist.h"
 
 namespace cairn::store {
 
