@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "node/base/status.h"
@@ -25,9 +26,36 @@
 namespace cairn::config {
 
 struct OutputBufferLimit {
-  int64_t hard = 0;     // bytes; 0 = none
-  int64_t soft = 0;     // bytes; 0 = none
+  int64_t hard = 0;  // bytes; 0 = none
+  int64_t soft = 0;  // bytes; 0 = none
   int64_t soft_seconds = 0;
+};
+
+// One `save <seconds> <changes>` point: snapshot when at least `changes`
+// writes happened in the last `seconds`.
+struct SavePoint {
+  int64_t seconds = 0;
+  int64_t changes = 0;
+};
+
+// notify-keyspace-events classes as bits (Redis's NOTIFY_* values).
+enum NotifyFlag : int {
+  kNotifyKeyspace = 1 << 0,  // K
+  kNotifyKeyevent = 1 << 1,  // E
+  kNotifyGeneric = 1 << 2,   // g
+  kNotifyString = 1 << 3,    // $
+  kNotifyList = 1 << 4,      // l
+  kNotifySet = 1 << 5,       // s
+  kNotifyHash = 1 << 6,      // h
+  kNotifyZset = 1 << 7,      // z
+  kNotifyExpired = 1 << 8,   // x
+  kNotifyEvicted = 1 << 9,   // e
+  kNotifyStream = 1 << 10,   // t
+  kNotifyKeyMiss = 1 << 11,  // m (not part of A)
+  kNotifyModule = 1 << 13,   // d
+  kNotifyNew = 1 << 14,      // n (not part of A)
+  kNotifyAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet | kNotifyHash |
+               kNotifyZset | kNotifyExpired | kNotifyEvicted | kNotifyStream | kNotifyModule,
 };
 
 struct Values {
@@ -65,7 +93,7 @@ struct Values {
   OutputBufferLimit obuf_replica{256LL << 20, 64LL << 20, 60};
   OutputBufferLimit obuf_pubsub{32LL << 20, 8LL << 20, 60};
   // Encodings (as Redis 7.0 names them)
-  int64_t hash_max_listpack_entries = 128;
+  int64_t hash_max_listpack_entries = 512;
   int64_t hash_max_listpack_value = 64;
   int64_t set_max_intset_entries = 512;
   int64_t set_max_listpack_entries = 128;  // Cairn's packed small sets (as Redis 7.2)
@@ -75,7 +103,8 @@ struct Values {
   int64_t list_max_listpack_size = -2;
   int64_t list_compress_depth = 0;
   // Persistence (used by later issues; accepted and reported now)
-  std::string save = "3600 1 300 100 60 10000";
+  std::string save = "3600 1 300 100 60 10000";  // as CONFIG GET prints it
+  std::vector<SavePoint> save_points = {{3600, 1}, {300, 100}, {60, 10000}};
   std::string dbfilename = "dump.rdb";
   bool appendonly = false;
   std::string appendfilename = "appendonly.aof";
@@ -84,7 +113,9 @@ struct Values {
   bool rdbchecksum = true;
   bool stop_writes_on_bgsave_error = true;
   // Replication
-  std::string replicaof;  // "host port" or ""
+  std::string replicaof;    // "host port" or ""
+  std::string master_host;  // replicaof split: "" when not a replica
+  int master_port = 0;
   bool replica_read_only = true;
   bool replica_serve_stale_data = true;
   int64_t repl_backlog_size = 1024 * 1024;
@@ -94,8 +125,137 @@ struct Values {
   bool lazyfree_lazy_user_del = false;
   int64_t slowlog_log_slower_than = 10000;
   int64_t slowlog_max_len = 128;
-  std::string notify_keyspace_events;
+  std::string notify_keyspace_events;  // normalized as Redis prints it ("AKE")
+  int notify_keyspace_flags = 0;       // the same as NotifyFlag bits
+
+  // More typed directives for subsystems that land later (persistence,
+  // replication, eviction, shutdown); see docs/configuration.md.
+  std::string appenddirname = "appendonlydir";
+  bool aof_use_rdb_preamble = true;
+  bool aof_load_truncated = true;
+  bool aof_timestamp_enabled = false;
+  bool no_appendfsync_on_rewrite = false;
+  int auto_aof_rewrite_percentage = 100;
+  int64_t auto_aof_rewrite_min_size = 64LL << 20;
+  bool rdb_del_sync_files = false;
+  bool repl_diskless_sync = true;
+  int repl_diskless_sync_delay = 5;
+  int repl_diskless_sync_max_replicas = 0;
+  std::string repl_diskless_load = "disabled";
+  bool repl_disable_tcp_nodelay = false;
+  int64_t repl_backlog_ttl = 3600;
+  int replica_priority = 100;
+  std::string replica_announce_ip;
+  int replica_announce_port = 0;
+  bool replica_announced = true;
+  bool replica_lazy_flush = false;
+  bool replica_ignore_maxmemory = true;
+  int min_replicas_to_write = 0;
+  int min_replicas_max_lag = 10;
+  int maxmemory_eviction_tenacity = 10;
+  int lfu_log_factor = 10;
+  int lfu_decay_time = 1;
+  bool lazyfree_lazy_eviction = false;
+  bool lazyfree_lazy_expire = false;
+  bool lazyfree_lazy_server_del = false;
+  bool lazyfree_lazy_user_flush = false;
+  int active_expire_effort = 1;
+  bool activerehashing = true;
+  int64_t latency_monitor_threshold = 0;
+  int64_t acllog_max_len = 128;
+  int64_t tracking_table_max_keys = 1000000;
+  int64_t busy_reply_threshold = 5000;
+  int shutdown_timeout = 10;
+  std::string shutdown_on_sigint = "default";
+  std::string shutdown_on_sigterm = "default";
+  bool always_show_logo = false;
+  bool crash_log_enabled = true;
+  int unixsocketperm = 0;
+  std::string aclfile;
+  std::string enable_protected_configs = "no";  // no | yes | local
+  std::string enable_debug_command = "no";
+  std::string enable_module_command = "no";
+  int64_t stream_node_max_bytes = 4096;
+  int64_t stream_node_max_entries = 100;
+  int64_t hll_sparse_max_bytes = 3000;
+
+  // File-only directives, kept for the server to apply.
+  std::vector<std::pair<std::string, std::string>> rename_commands;  // from, to ("" = remove)
+  std::vector<std::vector<std::string>> users;  // `user` lines (ACL rules), words after "user"
+  // Directives without a typed field above (cluster, TLS, ... accepted for
+  // compatibility): canonical name -> value as CONFIG GET prints it. Absent
+  // means the default.
+  std::map<std::string, std::string> other;
 };
+
+// --- The directive table (config_table.cc) ---------------------------------
+
+enum class Kind {
+  kBool,     // yes | no
+  kInt,      // integer in [min, max]
+  kMemory,   // bytes, with units (1k 1kb 1m 1mb 1g 1gb); kPercent also takes "N%"
+  kEnum,     // one of `words` (kMultiArg: several of them)
+  kString,   // any string ("" allowed)
+  kSpecial,  // own set/get/rewrite functions (bind, save, replicaof ...)
+};
+
+enum DirectiveFlag : uint32_t {
+  kImmutable = 1u << 0,  // file / command line only; CONFIG SET refuses
+  kHidden = 1u << 1,     // CONFIG GET answers only its exact name, never a glob
+  kSensitive = 1u << 2,  // a secret (requirepass ...)
+  kProtected = 1u << 3,  // CONFIG SET needs enable-protected-configs
+  kMultiArg = 1u << 4,   // takes several words
+  kPercent = 1u << 5,    // memory value that may also be "N%" (stored as -N)
+  kOctal = 1u << 6,      // integer written in octal (unixsocketperm)
+  kCairn = 1u << 7,      // Cairn's own directive, not in Redis 7.0
+};
+
+// Where a value is stored: a typed field of Values, or Values::other.
+using Field = std::variant<std::monostate, bool Values::*, int Values::*, int64_t Values::*,
+                           std::string Values::*>;
+
+// State shared by the lines of one startup load (file + command line): as in
+// Redis, the first `save` line replaces the defaults and later ones add points.
+struct LoadState {
+  bool from_file = false;
+  bool save_seen = false;
+};
+
+struct Directive {
+  std::string_view name;
+  std::string_view alias;  // older name accepted everywhere ("" = none)
+  Kind kind;
+  uint32_t flags = 0;
+  Field field;
+  std::string_view default_value;  // for Values::other entries: CONFIG GET form
+  int64_t min = 0;
+  int64_t max = 0;
+  std::vector<std::string_view> words;  // kEnum choices, in Redis's order
+  // kSpecial only.
+  Status (*set)(Values&, const std::vector<std::string>&, LoadState*) = nullptr;
+  std::string (*get)(const Values&) = nullptr;
+  // Lines CONFIG REWRITE writes ("name args"); nullptr = "name <get value>".
+  std::vector<std::string> (*rewrite)(const Values&) = nullptr;
+
+  bool is(uint32_t f) const { return (flags & f) != 0; }
+};
+
+// Every directive, in documentation order.
+const std::vector<Directive>& Directives();
+// By name or alias, case-insensitive; nullptr if unknown.
+const Directive* FindDirective(std::string_view name);
+
+// Validates args for `d` and stores them in `v` (Redis's reason on error).
+Status SetDirective(Values& v, const Directive& d, const std::vector<std::string>& args,
+                    LoadState* load);
+// The value as CONFIG GET prints it.
+std::string GetDirective(const Values& v, const Directive& d);
+// The lines CONFIG REWRITE writes for `d`.
+std::vector<std::string> RewriteLines(const Values& v, const Directive& d);
+// Quotes `s` the way SplitArgs reads it back (only when needed).
+std::string QuoteArg(std::string_view s);
+// Always quotes, as Redis's sdscatrepr.
+std::string ReprArg(std::string_view s);
 
 class Config {
  public:
@@ -115,7 +275,13 @@ class Config {
   std::vector<std::pair<std::string, std::string>> Get(
       const std::vector<std::string_view>& patterns) const;
   // CONFIG SET name value: validated as Redis validates (error text as Redis's).
+  // Bypasses the immutable/protected checks (for the server and tests).
   Status Set(std::string_view name, std::string_view value);
+  // CONFIG SET n1 v1 n2 v2 ...: all or nothing, with Redis 7.0's checks and
+  // its complete error reply text ("Unknown option ..." / "CONFIG SET failed
+  // (possibly related to argument 'x') - reason"). `local_client` decides
+  // enable-protected-configs "local".
+  Status SetMany(const std::vector<std::pair<std::string, std::string>>& pairs, bool local_client);
   // CONFIG REWRITE: rewrites the loaded file keeping comments and order.
   Status Rewrite();
   const std::string& config_file() const { return file_; }
@@ -127,7 +293,11 @@ class Config {
  private:
   Status ApplyLine(const std::vector<std::string>& words, std::string_view origin, int line,
                    int depth);
+  Status LoadText(std::string_view text, std::string_view origin, int depth);
+  Status LoadFileAt(const std::string& path, int depth);
+  Status Include(const std::string& pattern, int depth);
   Values v_;
+  LoadState load_;
   std::string file_;
   std::map<std::string, std::function<Status()>> hooks_;
 };
