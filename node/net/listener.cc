@@ -1,0 +1,106 @@
+// TCP listener with Redis's admission rules.
+#include "node/net/listener.h"
+
+#include "node/base/log.h"
+#include "node/net/connection.h"
+
+namespace cairn::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+constexpr const char* kProtectedModeError =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers to Redis you may adopt "
+    "one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG "
+    "SET protected-mode no' from the loopback interface by connecting to Redis from the same "
+    "host the server is running, however MAKE SURE Redis is not publicly accessible from "
+    "internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Redis configuration file, and "
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    "started the server manually just for testing, restart it with the '--protected-mode no' "
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need to "
+    "do one of the above things in order for the server to start accepting connections from the "
+    "outside.\r\n";
+}  // namespace
+
+Listener::Listener(asio::io_context& io, cmd::ServerState& server, cmd::Dispatcher& dispatcher)
+    : io_(io), server_(server), dispatcher_(dispatcher) {}
+
+Status Listener::Listen(const std::vector<std::string>& bind, int port) {
+  port_ = port;
+  for (std::string addr : bind) {
+    bool optional = !addr.empty() && addr[0] == '-';
+    if (optional) addr.erase(0, 1);
+    if (addr == "*") addr = "0.0.0.0";
+    if (addr == "::*") addr = "::";
+    error_code ec;
+    auto ip = asio::ip::make_address(addr, ec);
+    if (ec) {
+      if (optional) continue;
+      return Status::InvalidArgument("Invalid bind address '" + addr + "'");
+    }
+    auto acc = std::make_unique<asio::ip::tcp::acceptor>(io_);
+    asio::ip::tcp::endpoint ep(ip, static_cast<unsigned short>(port_));
+    acc->open(ep.protocol(), ec);
+    if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && ip.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(server_.config->v().tcp_backlog, ec);
+    if (ec) {
+      if (optional) {
+        log::Net().debug("Skipping optional bind address {}: {}", addr, ec.message());
+        continue;
+      }
+      return Status::IOError("Could not create server TCP listening socket " + addr + ":" +
+                             std::to_string(port) + ": " + ec.message());
+    }
+    if (port_ == 0) port_ = acc->local_endpoint().port();
+    acceptors_.push_back(std::move(acc));
+  }
+  if (acceptors_.empty()) return Status::IOError("Failed listening on port " + std::to_string(port));
+  for (size_t i = 0; i < acceptors_.size(); i++) Accept(i);
+  return Status::Ok();
+}
+
+std::string Listener::AdmissionError(const asio::ip::tcp::endpoint& peer) const {
+  const auto& cfg = server_.config->v();
+  if (server_.clients.size() >= static_cast<size_t>(cfg.maxclients))
+    return "-ERR max number of clients reached\r\n";
+  if (cfg.protected_mode && cfg.requirepass.empty()) {
+    auto a = peer.address();
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+      a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+    // Exactly as Redis: only 127.0.0.1 and ::1 count as local.
+    std::string s = a.to_string();
+    if (s != "127.0.0.1" && s != "::1") return kProtectedModeError;
+  }
+  return {};
+}
+
+void Listener::Accept(size_t i) {
+  acceptors_[i]->async_accept([this, i](const error_code& ec, asio::ip::tcp::socket sock) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      error_code pe;
+      auto peer = sock.remote_endpoint(pe);
+      auto conn = std::make_shared<Connection>(std::move(sock), server_, dispatcher_);
+      conn->Start(pe ? std::string() : AdmissionError(peer));
+    } else {
+      log::Net().warn("Accepting client connection: {}", ec.message());
+    }
+    if (i < acceptors_.size()) Accept(i);
+  });
+}
+
+void Listener::Stop() {
+  for (auto& a : acceptors_) {
+    error_code ec;
+    a->close(ec);
+  }
+  acceptors_.clear();
+}
+
+}  // namespace cairn::net

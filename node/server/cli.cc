@@ -1,0 +1,107 @@
+// Command-line parsing and the `server` subcommand.
+#include "node/server/cli.h"
+
+#include <cxxopts.hpp>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "node/base/log.h"
+#include "node/config/config.h"
+#include "node/server/server.h"
+
+namespace cairn::server {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: cairn <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  server [CONFIG] [--directive value ...]\n"
+    "                     Run a node. CONFIG is a redis.conf-style file; directives given\n"
+    "                     on the command line override it, as with redis-server\n"
+    "                     (e.g. cairn server cairn.conf --port 7000 --save \"\").\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help         Show this help (also: cairn <command> --help)\n"
+    "  -v, --version      Show the version\n";
+
+constexpr const char* kServerUsage =
+    "Usage: cairn server [CONFIG] [--directive value ...]\n"
+    "\n"
+    "Runs a Cairn node: a Redis-compatible server. CONFIG uses redis.conf syntax\n"
+    "(see docs/configuration.md). Every redis.conf directive can also be given on\n"
+    "the command line as --name value; words after --name up to the next --name\n"
+    "join that directive, and an empty argument is an empty value:\n"
+    "\n"
+    "  cairn server /etc/cairn/cairn.conf\n"
+    "  cairn server --port 7000 --save \"\" --replicaof 127.0.0.1 6379\n"
+    "\n"
+    "Stop it with SIGTERM, Ctrl-C or the SHUTDOWN command.\n";
+
+int RunServer(const std::vector<std::string>& args) {
+  config::Config cfg;
+  size_t i = 0;
+  if (i < args.size() && (args[i] == "-h" || args[i] == "--help")) {
+    std::cout << kServerUsage;
+    return 0;
+  }
+  if (i < args.size() && args[i].rfind("--", 0) != 0) {
+    cfg.set_config_file(args[i]);
+    Status s = cfg.LoadFile(args[i]);
+    if (!s.ok()) {
+      std::cerr << "\n*** FATAL CONFIG FILE ERROR ***\n" << s.message() << "\n";
+      return 1;
+    }
+    i++;
+  }
+  std::vector<std::string> rest(args.begin() + static_cast<long>(i), args.end());
+  auto text = config::Config::ArgsToConfigText(rest);
+  if (!text.ok()) {
+    std::cerr << "\n*** FATAL CONFIG FILE ERROR ***\n" << text.status().message() << "\n";
+    return 1;
+  }
+  if (Status s = cfg.LoadString(*text, "(command line)"); !s.ok()) {
+    std::cerr << "\n*** FATAL CONFIG FILE ERROR ***\n" << s.message() << "\n";
+    return 1;
+  }
+  if (Status s = log::Setup(cfg.v().loglevel, cfg.v().logfile); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return 1;
+  }
+  Server server(std::move(cfg));
+  if (Status s = server.Init(); !s.ok()) {
+    log::Server().warn("{}", s.message());
+    return 1;
+  }
+  return server.Run();
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "server") {
+    return RunServer(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  cxxopts::Options opts("cairn", "Cairn: encrypted WAN backup replicator for Redis data");
+  opts.add_options()("h,help", "Show help")("v,version", "Show the version");
+  opts.allow_unrecognised_options();
+  try {
+    auto r = opts.parse(argc, argv);
+    if (r.count("version")) {
+      std::cout << "Cairn server v=" << CAIRN_VERSION << " (Redis protocol 7.0 compatible)\n";
+      return 0;
+    }
+    if (r.count("help") || argc == 1) {
+      std::cout << kUsage;
+      return argc == 1 ? 1 : 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "cairn: " << e.what() << "\n" << kUsage;
+    return 1;
+  }
+  std::cerr << "cairn: unknown command '" << argv[1] << "'\n" << kUsage;
+  return 1;
+}
+
+}  // namespace cairn::server

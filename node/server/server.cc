@@ -1,0 +1,242 @@
+// Server assembly, event loop, cron and eviction.
+#include "node/server/server.h"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "node/base/clock.h"
+#include "node/base/log.h"
+#include "node/base/memory.h"
+#include "node/store/hash_table.h"
+
+namespace cairn::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string RandomHex(size_t n) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s(n, '0');
+  for (auto& c : s) c = kHex[randombytes_uniform(16)];
+  return s;
+}
+
+}  // namespace
+
+Server::Server(config::Config config)
+    : config_(std::move(config)),
+      dispatcher_(state_),
+      cron_timer_(io_),
+      block_timer_(io_),
+      signals_(io_, SIGTERM, SIGINT) {}
+
+Server::~Server() = default;
+
+Status Server::Init() {
+  if (sodium_init() < 0) return Status::IOError("libsodium failed to initialize");
+  store::InitHashSeed();
+  const auto& cfg = config_.v();
+  log::Server().warn("oO0OoO0OoO0Oo Cairn is starting oO0OoO0OoO0Oo");
+  log::Server().warn("Cairn version={}, bits=64, pid={}, just started", CAIRN_VERSION, getpid());
+  log::Server().warn(config_.config_file().empty()
+                         ? "Warning: no config file specified, using the default config."
+                         : "Configuration loaded");
+
+  cmd::RegisterAllCommands(commands_);
+  state_.config = &config_;
+  state_.commands = &commands_;
+  for (int i = 0; i < cfg.databases; i++) state_.dbs.push_back(std::make_unique<store::Db>(i));
+  state_.start_time_ms = base::RealWallMs();
+  state_.lastsave_s = state_.start_time_ms / 1000;
+  state_.run_id = RandomHex(40);
+  state_.request_shutdown = [this] { BeginShutdown(); };
+  dispatcher_.free_memory_if_needed = [this] { return FreeMemoryIfNeeded(); };
+  store::Hooks().is_replica = !cfg.replicaof.empty();
+
+  listener_ = std::make_unique<net::Listener>(io_, state_, dispatcher_);
+  Status s = listener_->Listen(cfg.bind, cfg.port);
+  if (!s.ok()) return s;
+  log::Server().info("Running mode=standalone, port={}.", listener_->port());
+  log::Server().info("Server initialized");
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::Server().warn("Received {} scheduling shutdown...", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    BeginShutdown();
+  });
+  ScheduleCron();
+  ScheduleBlockTimer();
+  log::Server().info("Ready to accept connections");
+  return Status::Ok();
+}
+
+int Server::Run() {
+  io_.run();
+  log::Server().warn("Cairn is now ready to exit, bye bye...");
+  return 0;
+}
+
+void Server::BeginShutdown() {
+  if (state_.shutdown_requested && !listener_) return;
+  state_.shutdown_requested = true;
+  log::Server().warn("User requested shutdown...");
+  if (listener_) listener_->Stop();
+  // Close clients after their pending replies; then stop the loop.
+  std::vector<cmd::ClientState*> clients;
+  for (auto& [id, c] : state_.clients) clients.push_back(c);
+  for (auto* c : clients) {
+    if (c->io) c->io->Close(false);
+  }
+  signals_.cancel();
+  cron_timer_.cancel();
+  block_timer_.cancel();
+  io_.stop();
+}
+
+void Server::ScheduleCron() {
+  int hz = config_.v().hz;
+  if (hz < 1) hz = 1;
+  if (hz > 500) hz = 500;
+  cron_timer_.expires_after(std::chrono::milliseconds(1000 / hz));
+  cron_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    Cron();
+    ScheduleCron();
+  });
+}
+
+void Server::ScheduleBlockTimer() {
+  // Blocked-client deadlines need better than cron precision (BLPOP 0.1).
+  block_timer_.expires_after(std::chrono::milliseconds(state_.blocked_clients ? 5 : 50));
+  block_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (state_.blocked_clients) dispatcher_.ExpireBlocked(base::RealWallMs());
+    ScheduleBlockTimer();
+  });
+}
+
+void Server::Cron() {
+  base::ScopedCommandTime frozen;
+  cron_loops_++;
+  ActiveExpireCycle();
+  // Incremental rehash: a bounded step per db, as Redis's activerehashing.
+  for (auto& db : state_.dbs) db->RehashStep(100);
+  if (cron_loops_ % 10 == 0) {
+    for (auto& db : state_.dbs) db->ShrinkIfSparse();
+  }
+  CloseIdleClients();
+  SampleMetrics();
+  base::UpdatePeakMemory();
+  if (config_.v().maxmemory > 0) FreeMemoryIfNeeded();
+}
+
+void Server::ActiveExpireCycle() {
+  // Redis's slow cycle: sample keys with a TTL in each db, repeat while more
+  // than 10% of a sample was expired, within 25% of a cron period.
+  int hz = config_.v().hz > 0 ? config_.v().hz : 10;
+  int64_t budget_us = 1000000 / hz / 4;
+  int64_t start = base::MonotonicUs();
+  size_t ndb = state_.dbs.size();
+  for (size_t n = 0; n < ndb; n++) {
+    store::Db& db = *state_.dbs[expire_db_];
+    expire_db_ = (expire_db_ + 1) % ndb;
+    if (db.expires_size() == 0) continue;
+    for (int iter = 0; iter < 1000; iter++) {
+      size_t expired = db.ActiveExpire(20);
+      if (expired < 3) break;  // under ~10% of the sample: this db is clean enough
+      if (base::MonotonicUs() - start > budget_us) return;
+    }
+    if (base::MonotonicUs() - start > budget_us) return;
+  }
+}
+
+void Server::CloseIdleClients() {
+  int timeout = config_.v().timeout;
+  if (timeout <= 0) return;
+  int64_t now = base::RealWallMs();
+  std::vector<cmd::ClientState*> idle;
+  for (auto& [id, c] : state_.clients) {
+    if (c->has(cmd::kBlocked) || c->has(cmd::kMaster) || c->has(cmd::kReplica) ||
+        c->subscriptions() > 0)
+      continue;
+    if (now - c->last_interaction_ms > static_cast<int64_t>(timeout) * 1000) idle.push_back(c);
+  }
+  for (auto* c : idle) {
+    log::Net().debug("Closing idle client id={} addr={}", c->id, c->addr);
+    if (c->io) c->io->Close(false);
+  }
+}
+
+void Server::SampleMetrics() {
+  int64_t now_ms = base::RealWallMs();
+  if (now_ms - last_metrics_ms_ < 100) return;
+  last_metrics_ms_ = now_ms;
+  int64_t now_us = base::MonotonicUs();
+  const auto& st = state_.stats;
+  if (last_sample_.time_us != 0) {
+    double dt = (now_us - last_sample_.time_us) / 1e6;
+    if (dt > 0) {
+      ops_samples_[sample_idx_] = (st.total_commands_processed - last_sample_.ops) / dt;
+      in_samples_[sample_idx_] = (st.net_input_bytes - last_sample_.in) / dt / 1024;
+      out_samples_[sample_idx_] = (st.net_output_bytes - last_sample_.out) / dt / 1024;
+      sample_idx_ = (sample_idx_ + 1) % 16;
+      double a = 0, b = 0, c = 0;
+      for (int i = 0; i < 16; i++) {
+        a += ops_samples_[i];
+        b += in_samples_[i];
+        c += out_samples_[i];
+      }
+      state_.stats.instantaneous_ops_per_sec = a / 16;
+      state_.stats.instantaneous_input_kbps = b / 16;
+      state_.stats.instantaneous_output_kbps = c / 16;
+    }
+  }
+  last_sample_ = {now_us, st.total_commands_processed, st.net_input_bytes, st.net_output_bytes};
+}
+
+bool Server::FreeMemoryIfNeeded() {
+  const auto& cfg = config_.v();
+  if (cfg.maxmemory <= 0) return true;
+  if (base::UsedMemory() <= static_cast<size_t>(cfg.maxmemory)) return true;
+  const std::string& policy = cfg.maxmemory_policy;
+  if (policy == "noeviction") return false;
+  bool volatile_only = policy.rfind("volatile", 0) == 0;
+  bool by_ttl = policy == "volatile-ttl";
+  bool random = policy.find("random") != std::string::npos;
+  // Approximated LRU/LFU as Redis: sample keys, evict the best candidate,
+  // repeat until under the limit (bounded so a stuck situation cannot spin).
+  for (int round = 0; round < 100000; round++) {
+    if (base::UsedMemory() <= static_cast<size_t>(cfg.maxmemory)) return true;
+    store::Db* best_db = nullptr;
+    std::string best_key;
+    int64_t best_score = 0;
+    for (auto& db : state_.dbs) {
+      if (db->size() == 0 || (volatile_only && db->expires_size() == 0)) continue;
+      for (int s = 0; s < cfg.maxmemory_samples; s++) {
+        store::Entry* e = db->RandomKey();
+        if (e == nullptr) break;
+        if (volatile_only && !e->has_expire()) continue;
+        int64_t score;
+        if (random)
+          score = static_cast<int64_t>(store::RandomU64() >> 2);
+        else if (by_ttl)
+          score = -db->GetExpire(e);  // nearest expiry first
+        else
+          score = static_cast<int64_t>(store::LruClock() - e->lru);  // idle time
+        if (best_db == nullptr || score > best_score) {
+          best_db = db.get();
+          best_key.assign(e->key());
+          best_score = score;
+        }
+      }
+    }
+    if (best_db == nullptr) return false;
+    best_db->Delete(best_key);
+    store::Stats().evicted++;
+  }
+  return base::UsedMemory() <= static_cast<size_t>(cfg.maxmemory);
+}
+
+}  // namespace cairn::server

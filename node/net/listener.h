@@ -1,0 +1,38 @@
+// Listener: accepts TCP clients on every `bind` address and applies admission
+// rules (maxclients, protected mode) before a client exists.
+#pragma once
+
+#include "node/net/asio.h"
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "node/base/status.h"
+#include "node/commands/dispatcher.h"
+#include "node/commands/server_state.h"
+
+namespace cairn::net {
+
+class Listener {
+ public:
+  Listener(boost::asio::io_context& io, cmd::ServerState& server, cmd::Dispatcher& dispatcher);
+
+  // Binds every address of `bind` on `port` (a leading '-' marks an address
+  // whose failure is tolerated, "*" is every IPv4 address, "::*" every IPv6).
+  Status Listen(const std::vector<std::string>& bind, int port);
+  // The port actually bound (useful with port 0).
+  int port() const { return port_; }
+  void Stop();
+
+ private:
+  void Accept(size_t i);
+  std::string AdmissionError(const boost::asio::ip::tcp::endpoint& peer) const;
+
+  boost::asio::io_context& io_;
+  cmd::ServerState& server_;
+  cmd::Dispatcher& dispatcher_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  int port_ = 0;
+};
+
+}  // namespace cairn::net
