@@ -1,9 +1,247 @@
-// Transaction commands (skeleton until this family lands).
+// Transaction commands: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+//
+// The dispatcher does the queueing (+QUEUED, kDirtyExec on rejected commands)
+// and Context::KeyModified sets kDirtyCas on watchers; this file owns the
+// state transitions: MULTI enters kInMulti, EXEC either fails (kDirtyExec:
+// EXECABORT; kDirtyCas or a watched key expired since WATCH: null array) or
+// runs every queued command through Dispatcher::Call with kInMulti still set
+// (so blocking commands answer at once, as Redis's CLIENT_DENY_BLOCKING), then
+// unwatches and leaves MULTI.
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "node/commands/command.h"
 #include "node/commands/context.h"
+#include "node/commands/dispatcher.h"
+#include "node/commands/transaction.h"
 
 namespace cairn::cmd {
 
-void RegisterTransactionCommands(CommandTable& t) {}
+namespace err = protocol::err;
+
+namespace {
+
+Dispatcher* g_exec_dispatcher = nullptr;
+
+using MultiQueue = decltype(ClientState::multi_queue);
+
+// Keys each client WATCHed while they were already expired (Redis's
+// watchedKey.expired), by client id. ClientState has no room for the flag, so
+// it lives here; an entry only counts while the key is also in c.watched, and
+// WATCH rewrites the flag of every key it adds.
+std::map<uint64_t, std::set<DbKey>>& StaleWatches() {
+  static std::map<uint64_t, std::set<DbKey>> m;
+  return m;
+}
+
+bool IsWatching(const ClientState& c, const DbKey& key) {
+  return std::find(c.watched.begin(), c.watched.end(), key) != c.watched.end();
+}
+
+void ForgetStaleWatches(const ClientState& c) { StaleWatches().erase(c.id); }
+
+// Drops entries of clients that are gone (they cannot UNWATCH any more).
+void PruneStaleWatches(const ServerState& s) {
+  auto& m = StaleWatches();
+  for (auto it = m.begin(); it != m.end();) {
+    if (s.clients.count(it->first) == 0)
+      it = m.erase(it);
+    else
+      ++it;
+  }
+}
+
+void UnwatchClient(ServerState& s, ClientState& c) {
+  UnwatchAll(s, c);
+  ForgetStaleWatches(c);
+}
+
+// Redis's isWatchedKeyExpired: a key that was live at WATCH and whose TTL has
+// passed since counts as changed, even if nobody has touched it yet.
+bool WatchedKeyExpired(ServerState& s, const ClientState& c) {
+  for (const DbKey& k : c.watched) {
+    if (WatchedWhileExpired(c, k)) continue;
+    if (k.first < 0 || k.first >= s.db_count()) continue;
+    store::Db& db = s.db(k.first);
+    store::Entry* e = db.FindRaw(k.second);
+    if (e != nullptr && db.IsExpired(e)) return true;
+  }
+  return false;
+}
+
+void DiscardTransaction(ServerState& s, ClientState& c) {
+  c.multi_queue.clear();
+  c.flags &= ~(kInMulti | kDirtyCas | kDirtyExec);
+  UnwatchClient(s, c);
+}
+
+void CmdMulti(Context& ctx) {
+  ClientState& c = ctx.client();
+  if (c.has(kInMulti)) {
+    ctx.reply().Error(err::kMultiNested);
+    return;
+  }
+  c.flags |= kInMulti;
+  ctx.reply().Ok();
+}
+
+void CmdDiscard(Context& ctx) {
+  ClientState& c = ctx.client();
+  if (!c.has(kInMulti)) {
+    ctx.reply().Error(err::kDiscardWithoutMulti);
+    return;
+  }
+  DiscardTransaction(ctx.server(), c);
+  ctx.reply().Ok();
+}
+
+// Runs the queued commands. They write into a Reply of their own (same buffer,
+// same protocol) so that their errors are counted once, against themselves,
+// and not a second time against EXEC by the Call that runs EXEC.
+void RunQueued(ClientState& c, const MultiQueue& queue) {
+  protocol::Reply outer = c.reply;
+  c.reply = protocol::Reply(outer.buffer(), outer.proto());
+  for (const auto& [spec, args] : queue) {
+    std::vector<std::string_view> argv(args.begin(), args.end());
+    g_exec_dispatcher->Call(c, *spec, argv);
+  }
+  // A queued HELLO may have switched the protocol.
+  outer.set_proto(c.reply.proto());
+  outer.set_buffer(c.reply.buffer());
+  c.reply = outer;
+}
+
+void CmdExec(Context& ctx) {
+  ClientState& c = ctx.client();
+  ServerState& s = ctx.server();
+  if (!c.has(kInMulti)) {
+    ctx.reply().Error(err::kExecWithoutMulti);
+    return;
+  }
+  if (WatchedKeyExpired(s, c)) c.flags |= kDirtyCas;
+  if (c.has(kDirtyExec)) {
+    DiscardTransaction(s, c);
+    ctx.reply().Error(err::kExecAbort);
+    return;
+  }
+  if (c.has(kDirtyCas)) {
+    DiscardTransaction(s, c);
+    ctx.reply().NullArray();
+    return;
+  }
+  if (g_exec_dispatcher == nullptr) {
+    DiscardTransaction(s, c);
+    ctx.reply().Error("EXEC is not available: no dispatcher configured");
+    return;
+  }
+  // Unwatch first: the transaction's own writes must not fail it.
+  UnwatchClient(s, c);
+  MultiQueue queue;
+  queue.swap(c.multi_queue);
+  c.reply.Array(queue.size());
+  RunQueued(c, queue);
+  c.multi_queue.clear();
+  c.flags &= ~(kInMulti | kDirtyCas | kDirtyExec);
+}
+
+void CmdWatch(Context& ctx) {
+  ClientState& c = ctx.client();
+  ServerState& s = ctx.server();
+  if (c.has(kInMulti)) {
+    ctx.reply().Error(err::kWatchInMulti);
+    return;
+  }
+  // Already doomed: watching more changes nothing.
+  if (c.has(kDirtyCas)) {
+    ctx.reply().Ok();
+    return;
+  }
+  if (c.watched.empty()) ForgetStaleWatches(c);
+  for (size_t i = 1; i < ctx.argc(); i++) {
+    DbKey key(c.db_index, std::string(ctx.arg(i)));
+    if (IsWatching(c, key)) continue;
+    s.watched_keys[key].insert(&c);
+    store::Entry* e = ctx.db().FindRaw(key.second);
+    bool expired = e != nullptr && ctx.db().IsExpired(e);
+    if (expired) {
+      if (StaleWatches().count(c.id) == 0 && s.clients.count(c.id) != 0) PruneStaleWatches(s);
+      StaleWatches()[c.id].insert(key);
+    } else {
+      auto it = StaleWatches().find(c.id);
+      if (it != StaleWatches().end()) it->second.erase(key);
+    }
+    c.watched.push_back(std::move(key));
+  }
+  ctx.reply().Ok();
+}
+
+void CmdUnwatch(Context& ctx) {
+  UnwatchClient(ctx.server(), ctx.client());
+  ctx.client().flags &= ~kDirtyCas;
+  ctx.reply().Ok();
+}
+
+constexpr uint32_t kTxFlags = kNoScript | kLoading | kStale | kFast | kAllowBusy;
+
+// WATCH's keys are all its arguments (first_key 1); the others take none.
+CommandSpec TxSpec(const char* name, int arity, uint32_t flags, int first_key, Handler h,
+                   const char* since, const char* summary, const char* syntax, const char* acl) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first_key;
+  s.last_key = first_key == 0 ? 0 : -1;
+  s.key_step = first_key == 0 ? 0 : 1;
+  s.handler = h;
+  s.group = "transactions";
+  s.since = since;
+  s.summary = summary;
+  s.syntax = syntax;
+  s.acl_categories = acl;
+  return s;
+}
+
+}  // namespace
+
+void SetExecDispatcher(Dispatcher* d) { g_exec_dispatcher = d; }
+
+bool WatchedWhileExpired(const ClientState& c, const DbKey& key) {
+  auto it = StaleWatches().find(c.id);
+  if (it == StaleWatches().end() || it->second.count(key) == 0) return false;
+  return IsWatching(c, key);
+}
+
+void TouchWatchedKeyOnExpire(ServerState& s, int db, std::string_view key) {
+  if (s.watched_keys.empty()) return;
+  DbKey k(db, std::string(key));
+  auto it = s.watched_keys.find(k);
+  if (it == s.watched_keys.end()) return;
+  for (ClientState* c : it->second) {
+    if (WatchedWhileExpired(*c, k)) {
+      // It was already expired when watched; now it is simply gone, which
+      // WATCH treats the same way. From here on it is an ordinary watch.
+      StaleWatches()[c->id].erase(k);
+      continue;
+    }
+    c->flags |= kDirtyCas;
+  }
+}
+
+void RegisterTransactionCommands(CommandTable& t) {
+  t.Add(TxSpec("multi", 1, kTxFlags, 0, CmdMulti, "1.2.0",
+               "Starts a transaction: later commands are queued until EXEC.", "",
+               "@fast @transaction"));
+  t.Add(TxSpec("exec", 1, kNoScript | kLoading | kStale | kSkipSlowlog, 0, CmdExec, "1.2.0",
+               "Runs the queued commands of a transaction atomically.", "", "@slow @transaction"));
+  t.Add(TxSpec("discard", 1, kTxFlags, 0, CmdDiscard, "2.0.0",
+               "Drops the queued commands and leaves the transaction.", "", "@fast @transaction"));
+  t.Add(TxSpec("watch", -2, kTxFlags, 1, CmdWatch, "2.2.0",
+               "Makes the next EXEC fail if any of the keys changes before it.", "key [key ...]",
+               "@fast @transaction"));
+  t.Add(TxSpec("unwatch", 1, kTxFlags, 0, CmdUnwatch, "2.2.0",
+               "Stops watching every key watched by this connection.", "", "@fast @transaction"));
+}
 
 }  // namespace cairn::cmd
