@@ -72,7 +72,7 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
   }
   c.last_cmd = cmd->name;
   if (!cmd->CheckArity(argv.size()) ||
-      (!cmd->subcommands.empty() && argv.size() < 2)) {
+      (!cmd->subcommands.empty() && argv.size() < 2 && cmd->handler == nullptr)) {
     std::string msg = "wrong number of arguments for '" + cmd->name + "' command";
     Reject(c, cmd, msg);
     return;
