@@ -370,7 +370,7 @@ Status Config::SetMany(const std::vector<std::pair<std::string, std::string>>& p
     Status st = SetDirective(v_, *ds[i], SplitSetValue(*ds[i], pairs[i].second), nullptr);
     if (!st.ok()) {
       v_ = std::move(backup);
-      return failed(ds[i]->name, st.message());
+      return failed(base::ToLower(pairs[i].first), st.message());  // alias if typed so
     }
   }
   // Run each changed directive's hook once; a failing hook undoes everything.

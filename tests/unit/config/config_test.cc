@@ -370,7 +370,7 @@ TEST_CASE("CONFIG SET: validation, atomicity, immutables, hooks") {
   CHECK(st.message().find("duplicate parameter") != std::string::npos);
   st = c.SetMany(P{{"slave-read-only", "maybe"}}, true);
   CHECK(st.message() ==
-        "CONFIG SET failed (possibly related to argument 'replica-read-only') - argument must "
+        "CONFIG SET failed (possibly related to argument 'slave-read-only') - argument must "
         "be 'yes' or 'no'");
 
   // Multi-word values are split on spaces; "" empties save.
@@ -447,4 +447,14 @@ TEST_CASE("CONFIG REWRITE keeps comments and order, replaces in place, appends n
 
   Config none;
   CHECK(none.Rewrite().message() == "The server is running without a config file");
+}
+
+TEST_CASE("docs/configuration.md documents every directive") {
+  fs::path root = fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  std::string doc = ReadFile((root / "docs/configuration.md").string());
+  REQUIRE_FALSE(doc.empty());
+  for (const auto& d : cairn::config::Directives()) {
+    INFO(d.name);
+    CHECK(doc.find("| `" + std::string(d.name) + "` |") != std::string::npos);
+  }
 }
