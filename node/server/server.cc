@@ -52,6 +52,10 @@ Status Server::Init() {
   state_.start_time_ms = base::RealWallMs();
   state_.lastsave_s = state_.start_time_ms / 1000;
   state_.run_id = RandomHex(40);
+  state_.replid = RandomHex(40);
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) state_.executable.assign(exe, static_cast<size_t>(n));
   state_.request_shutdown = [this] { BeginShutdown(); };
   dispatcher_.free_memory_if_needed = [this] { return FreeMemoryIfNeeded(); };
   store::Hooks().is_replica = !cfg.replicaof.empty();
@@ -59,6 +63,7 @@ Status Server::Init() {
   listener_ = std::make_unique<net::Listener>(io_, state_, dispatcher_);
   Status s = listener_->Listen(cfg.bind, cfg.port);
   if (!s.ok()) return s;
+  state_.port = listener_->port();
   log::Server().info("Running mode=standalone, port={}.", listener_->port());
   log::Server().info("Server initialized");
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -68,6 +73,7 @@ Status Server::Init() {
   });
   ScheduleCron();
   ScheduleBlockTimer();
+  state_.startup_memory = base::UsedMemory();
   log::Server().info("Ready to accept connections");
   return Status::Ok();
 }
@@ -120,7 +126,7 @@ void Server::ScheduleBlockTimer() {
 void Server::Cron() {
   base::ScopedCommandTime frozen;
   cron_loops_++;
-  ActiveExpireCycle();
+  if (state_.active_expire_enabled) ActiveExpireCycle();
   // Incremental rehash: a bounded step per db, as Redis's activerehashing.
   for (auto& db : state_.dbs) db->RehashStep(100);
   if (cron_loops_ % 10 == 0) {
