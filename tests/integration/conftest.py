@@ -22,6 +22,7 @@ READY_LINE = b"Ready to accept connections"
 READY_TIMEOUT = 10.0
 
 _live = {}  # pid -> Server, for the atexit safety net
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 def cairn_bin():
@@ -71,6 +72,15 @@ class Server:
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+    def sanitizer_report(self):
+        """The sanitizer report in the log (ASan/UBSan builds), or None."""
+        text = self.log_text()
+        for marker in SANITIZER_MARKERS:
+            i = text.find(marker)
+            if i >= 0:
+                return text[max(0, i - 200):i + 4000]
+        return None
 
     def log_tail(self, lines=40):
         return "\n".join(self.log_text().splitlines()[-lines:])
@@ -176,8 +186,14 @@ class _Starter:
         return srv
 
     def stop_all(self):
+        """Stops every server; returns the sanitizer reports found in their logs."""
+        reports = []
         for srv in self.servers:
             srv.stop()
+            rep = srv.sanitizer_report()
+            if rep:
+                reports.append("%s (port %d):\n%s" % (srv.binary, srv.port, rep))
+        return reports
 
 
 @pytest.fixture
@@ -185,7 +201,9 @@ def start_cairn():
     """start_cairn("--maxmemory", "1mb", ...) -> Server; stopped at teardown."""
     starter = _Starter()
     yield starter
-    starter.stop_all()
+    reports = starter.stop_all()
+    if reports:
+        pytest.fail("sanitizer report in server log:\n" + "\n".join(reports))
 
 
 @pytest.fixture

@@ -309,6 +309,10 @@ def diff(diff_servers):
         assert r == b"OK", "%s FLUSHALL failed: %r" % (which, r)
     pair.history = []
     yield pair
+    report = pair.cairn_srv.sanitizer_report()
+    if report:
+        pytest.fail("sanitizer report in Cairn's log after:\n  %s\n%s" %
+                    ("\n  ".join(fmt_cmd(a) for a in pair.history[-10:]), report))
     if not pair.cairn_srv.alive():
         code = pair.cairn_srv.proc.returncode
         pytest.fail("Cairn died during this test (exit %s) after:\n  %s\nlog:\n%s" %

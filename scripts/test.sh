@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Cairn's full test run (README: `scripts/test.sh`; CI: .ci/run). Three stages:
+#   1. RelWithDebInfo build in build/, every ctest (unit, integration, interop);
+#   2. ASan+UBSan build in build-asan/, unit tests and the integration suite;
+#   3. clang libFuzzer build in build-fuzz/, the RESP parser fuzzed for a bounded
+#      time from tests/fuzz/corpus/resp.
+# Every stage runs even if an earlier one failed; the exit code is non-zero if
+# any failed. Knobs: CAIRN_JOBS (2), CAIRN_FUZZ_SECONDS (60), CAIRN_STAGES
+# ("release asan fuzz").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=${CAIRN_JOBS:-2}
+fuzz_seconds=${CAIRN_FUZZ_SECONDS:-60}
+stages=${CAIRN_STAGES:-release asan fuzz}
+failed=()
+start=$SECONDS
+
+log() { printf '\n==> [%4ds] %s\n' $((SECONDS - start)) "$*"; }
+want() { [[ " $stages " == *" $1 "* ]]; }
+
+log "dependencies"
+scripts/install-deps.sh
+
+if want release; then
+  log "release build (build/)"
+  if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+    ninja -C build -j"$jobs"; then
+    log "ctest in build/"
+    (cd build && ctest --output-on-failure -j"$jobs" --timeout 900) || failed+=("release ctest")
+  else
+    failed+=("release build")
+  fi
+fi
+
+if want asan; then
+  log "ASan+UBSan build (build-asan/)"
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:strict_string_checks=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_SANITIZE=ON \
+    >/dev/null && ninja -C build-asan -j"$jobs"; then
+    log "ctest (unit + integration) in build-asan/"
+    (cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 900 -R '^(unit\.|integration$)') ||
+      failed+=("asan ctest")
+  else
+    failed+=("asan build")
+  fi
+fi
+
+if want fuzz; then
+  log "libFuzzer build (build-fuzz/)"
+  if CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCAIRN_FUZZ=ON -DCAIRN_TESTS=OFF >/dev/null && ninja -C build-fuzz -j"$jobs" resp_parser_fuzz; then
+    log "fuzzing the RESP parser for ${fuzz_seconds}s"
+    # New inputs go to a scratch dir; the checked-in seed corpus stays as it is.
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    build-fuzz/tests/fuzz/resp_parser_fuzz -max_total_time="$fuzz_seconds" -timeout=10 \
+      -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+      "$work" tests/fuzz/corpus/resp || failed+=("fuzz (crash input in build-fuzz/)")
+  else
+    failed+=("fuzz build")
+  fi
+fi
+
+log "done"
+if ((${#failed[@]})); then
+  printf 'FAILED stages: %s\n' "${failed[*]}"
+  exit 1
+fi
+echo "all stages passed"
