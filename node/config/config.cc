@@ -134,7 +134,8 @@ Status WriteFileAtomically(const std::string& path, const std::string& content) 
 Config::Config() = default;
 
 Status Config::LoadFile(const std::string& path) {
-  if (file_.empty()) {
+  // REWRITE must find the file again after `dir` changes the working directory.
+  if (file_.empty() || file_ == path) {
     char* real = realpath(path.c_str(), nullptr);
     if (real != nullptr) {
       file_ = real;
