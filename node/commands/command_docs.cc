@@ -102,6 +102,10 @@ class Parser {
 
  private:
   const Token& Peek() const { return toks_[pos_]; }
+  // Whether a bar joins the items beside it rather than the sequences of its
+  // group: always for "a|b"; for "a | b" only outside any brackets, where
+  // "numkeys key [key ...] MIN | MAX" means a choice of one word.
+  static bool Binds(const Token& bar, int depth) { return bar.tight || depth == 0; }
   void Fail(std::string msg) {
     if (error_.empty()) error_ = std::move(msg);
   }
@@ -130,7 +134,8 @@ class Parser {
     Node seq = MakeNode(Kind::kSeq);
     while (error_.empty()) {
       const Token& t = Peek();
-      if (t.kind == Tok::kEnd || t.kind == Tok::kClose || (t.kind == Tok::kBar && !t.tight)) break;
+      if (t.kind == Tok::kEnd || t.kind == Tok::kClose || (t.kind == Tok::kBar && !Binds(t, depth)))
+        break;
       if (t.kind == Tok::kEllipsis) {
         pos_++;
         seq.kids.push_back(MakeNode(Kind::kEllipsis));
@@ -144,9 +149,9 @@ class Parser {
 
   Node ParseTight(int depth) {
     Node first = ParsePrimary(depth);
-    if (Peek().kind != Tok::kBar || !Peek().tight) return first;
+    if (Peek().kind != Tok::kBar || !Binds(Peek(), depth)) return first;
     Node alts = MakeNode(Kind::kOneOf, {std::move(first)});
-    while (error_.empty() && Peek().kind == Tok::kBar && Peek().tight) {
+    while (error_.empty() && Peek().kind == Tok::kBar && Binds(Peek(), depth)) {
       pos_++;
       alts.kids.push_back(ParsePrimary(depth));
     }
@@ -503,22 +508,26 @@ void AddDerivedKeySpecs(const CommandSpec& spec, CommandDocs* d) {
   }
 }
 
-// Strips "CLIENT KILL" from "CLIENT KILL ip:port ..." if a syntax repeats the name.
+// Strips "CLIENT KILL" from "CLIENT KILL ip:port ..." when a syntax line repeats
+// the (upper-case) name; all of the name or nothing, so that "script" stays the
+// argument of SCRIPT LOAD.
 std::string_view StripName(const CommandSpec& spec, std::string_view syntax) {
+  std::string_view rest = syntax;
   std::string_view name = spec.name;
   while (!name.empty()) {
     size_t bar = name.find('|');
     std::string_view part = name.substr(0, bar);
-    size_t s = syntax.find_first_not_of(' ');
-    if (s == std::string_view::npos) break;
-    syntax.remove_prefix(s);
-    size_t e = syntax.find(' ');
-    std::string_view word = syntax.substr(0, e);
-    if (!base::EqualsNoCase(word, part)) break;
-    syntax.remove_prefix(word.size());
+    size_t s = rest.find_first_not_of(' ');
+    if (s == std::string_view::npos) return syntax;
+    rest.remove_prefix(s);
+    std::string_view word = rest.substr(0, rest.find(' '));
+    bool upper =
+        std::none_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+    if (!upper || !base::EqualsNoCase(word, part)) return syntax;
+    rest.remove_prefix(word.size());
     name = bar == std::string_view::npos ? std::string_view() : name.substr(bar + 1);
   }
-  return syntax;
+  return rest;
 }
 
 }  // namespace

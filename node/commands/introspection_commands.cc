@@ -417,12 +417,10 @@ void RegisterIntrospectionCommands(CommandTable& t) {
   t.AddSub("command",
            Sub("docs", -2, CmdCommandDocs, "7.0.0", "Documentation of one, several or all commands",
                "[command-name [command-name ...]]"));
-  t.AddSub("command",
-           Sub("getkeys", -4, CmdCommandGetKeys, "2.8.13",
-               "Extract the key names from a complete command line", "command [arg [arg ...]]"));
+  t.AddSub("command", Sub("getkeys", -4, CmdCommandGetKeys, "2.8.13",
+                          "Extract the key names from a complete command line", ""));
   t.AddSub("command", Sub("getkeysandflags", -4, CmdCommandGetKeysAndFlags, "7.0.0",
-                          "Extract the key names and their access flags from a command line",
-                          "command [arg [arg ...]]"));
+                          "Extract the key names and their access flags from a command line", ""));
   t.AddSub("command",
            Sub("help", 2, CmdCommandHelp, "5.0.0", "Describe the COMMAND subcommands", ""));
   t.AddSub("command", Sub("info", -2, CmdCommandInfo, "2.8.13",

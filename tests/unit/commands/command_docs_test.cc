@@ -150,6 +150,17 @@ TEST_CASE("nested oneof and block forms", "[command_docs]") {
   CHECK(lmpop[2].flags == 0);
   CHECK(docs::RenderArgs(lmpop) == "numkeys key [key ...] LEFT|RIGHT [COUNT count]");
 
+  // Outside brackets a spaced bar still chooses between single items.
+  auto zmpop = Parse("numkeys key [key ...] MIN | MAX [COUNT count]");
+  REQUIRE(zmpop.size() == 4);
+  CHECK(zmpop[1].type == ArgType::kKey);
+  CHECK(zmpop[2].type == ArgType::kOneOf);
+  CHECK(zmpop[2].args.size() == 2);
+  CHECK(zmpop[3].token == "COUNT");
+  auto bitop = Parse("AND | OR | XOR | NOT destkey key [key ...]");
+  REQUIRE(bitop.size() == 3);
+  CHECK(bitop[0].args.size() == 4);
+
   auto zunion = Parse("numkeys key [key ...] [AGGREGATE <SUM | MIN | MAX>]");
   CHECK(zunion[2].type == ArgType::kOneOf);
   CHECK(zunion[2].token == "AGGREGATE");
@@ -243,6 +254,13 @@ TEST_CASE("a syntax that repeats the command name is tolerated", "[command_docs]
   docs::CommandDocs d = docs::BuildDocs(c);
   REQUIRE(d.args.size() == 1);
   CHECK(d.args[0].name == "ip:port");
+  // An argument named like the command is not the command's name.
+  auto load = Spec("script|load", 3, 0, 0, 0, 0, "script");
+  REQUIRE(docs::BuildDocs(load).args.size() == 1);
+  CHECK(docs::BuildDocs(load).args[0].name == "script");
+  auto half = Spec("client|kill", -3, 0, 0, 0, 0, "CLIENT ip:port");
+  REQUIRE(docs::BuildDocs(half).args.size() == 1);
+  CHECK(docs::BuildDocs(half).args[0].token == "CLIENT");
 }
 
 TEST_CASE("key specs from first/last/step and from the syntax", "[command_docs]") {
