@@ -18,6 +18,10 @@ size_t ShardUnsubscribeAll(ServerState& s, ClientState& c);
 // Number of shard channels client c is subscribed to.
 size_t ShardSubscriptionCount(const ClientState& c);
 
+// Number of shard channels with at least one connected subscriber (INFO's
+// pubsubshard_channels).
+size_t ShardChannelCount(const ServerState& s);
+
 // True when c has any subscription (channels, patterns or shard channels):
 // Redis's CLIENT_PUBSUB. PING in this mode on RESP2 replies ["pong", msg].
 bool InPubSubMode(const ClientState& c);

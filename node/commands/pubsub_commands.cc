@@ -365,6 +365,11 @@ size_t ShardUnsubscribeAll(ServerState& s, ClientState& c) {
   return n;
 }
 
+size_t ShardChannelCount(const ServerState& s) {
+  PruneGoneShardClients(s);
+  return Shards().channels.size();
+}
+
 bool InPubSubMode(const ClientState& c) {
   return c.subscriptions() > 0 || ShardSubscriptionCount(c) > 0;
 }
