@@ -324,3 +324,31 @@ TEST_CASE("DocsFor caches per spec and notices a changed spec", "[command_docs]"
   c.syntax = "key extra";
   CHECK(docs::DocsFor(c).args.size() == 2);
 }
+
+TEST_CASE("random lines never crash the parser", "[command_docs]") {
+  static const char* const kPieces[] = {"[", "]",   "<",   ">",   "(",     ")",  "|", " | ",
+                                        " ", "...", "key", "KEY", "value", "NX", "*", "\"\""};
+  uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) & 0x7fff;
+  };
+  int parsed = 0;
+  for (int i = 0; i < 3000; i++) {
+    std::string line;
+    int n = 1 + static_cast<int>(next() % 12);
+    for (int j = 0; j < n; j++) line += kPieces[next() % std::size(kPieces)];
+    std::vector<Arg> out;
+    std::string err;
+    bool ok = docs::ParseSyntax(line, &out, &err);
+    INFO(line);
+    CHECK(ok == err.empty());
+    if (ok) {
+      parsed++;
+      docs::RenderArgs(out);
+    } else {
+      CHECK(out.empty());
+    }
+  }
+  CHECK(parsed > 100);
+}
