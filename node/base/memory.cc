@@ -27,6 +27,7 @@ void UpdatePeakMemory() {
   size_t u = UsedMemory();
   if (u > g_peak.load(std::memory_order_relaxed)) g_peak.store(u, std::memory_order_relaxed);
 }
+void ResetPeakMemory() { g_peak.store(UsedMemory(), std::memory_order_relaxed); }
 bool CountingNewInstalled() { return internal::g_counting_new; }
 
 size_t ProcessRss() {

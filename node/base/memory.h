@@ -12,6 +12,8 @@ size_t UsedMemory();
 // Peak of UsedMemory() observed by UpdatePeakMemory().
 size_t PeakMemory();
 void UpdatePeakMemory();
+// Restarts peak tracking from the current usage (CONFIG RESETSTAT).
+void ResetPeakMemory();
 // Resident set size from /proc/self/statm.
 size_t ProcessRss();
 // Physical memory of the machine (INFO total_system_memory).

@@ -9,6 +9,7 @@
 #include "node/base/clock.h"
 #include "node/base/log.h"
 #include "node/base/memory.h"
+#include "node/commands/config_commands.h"
 #include "node/store/hash_table.h"
 
 namespace cairn::server {
@@ -58,6 +59,7 @@ Status Server::Init() {
   if (n > 0) state_.executable.assign(exe, static_cast<size_t>(n));
   state_.request_shutdown = [this] { BeginShutdown(); };
   dispatcher_.free_memory_if_needed = [this] { return FreeMemoryIfNeeded(); };
+  InstallConfigHooks();
   store::Hooks().is_replica = !cfg.replicaof.empty();
 
   listener_ = std::make_unique<net::Listener>(io_, state_, dispatcher_);
@@ -82,6 +84,22 @@ int Server::Run() {
   io_.run();
   log::Server().warn("Cairn is now ready to exit, bye bye...");
   return 0;
+}
+
+void Server::InstallConfigHooks() {
+  // Directives whose new value must reach running state at once.
+  auto relog = [this] { return log::Setup(config_.v().loglevel, config_.v().logfile); };
+  config_.OnChange("loglevel", relog);
+  config_.OnChange("logfile", relog);
+  config_.OnChange("maxmemory", [this] {
+    FreeMemoryIfNeeded();
+    return Status::Ok();
+  });
+  cmd::ClearResetStatsHooks();
+  cmd::SetResetStatsHook([] {
+    store::Stats() = store::KeyspaceStats{};
+    base::ResetPeakMemory();
+  });
 }
 
 void Server::BeginShutdown() {

@@ -45,6 +45,7 @@ class Server {
   void SampleMetrics();
   bool FreeMemoryIfNeeded();
   void BeginShutdown();
+  void InstallConfigHooks();
 
   boost::asio::io_context io_;
   config::Config config_;
