@@ -24,7 +24,8 @@ using store::ObjType;
 
 constexpr std::string_view kInvalidFirstDb = "invalid first DB index";
 constexpr std::string_view kInvalidSecondDb = "invalid second DB index";
-constexpr std::string_view kValueOutOfRange = "value is out of range";
+constexpr std::string_view kIntOutOfRange =
+    "value is out of range, value must between -2147483648 and 2147483647";
 constexpr std::string_view kLfuIdle =
     "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching "
     "between policies at runtime LRU and LFU data will take some time to adjust.";
@@ -54,7 +55,7 @@ bool ParseIntArg(Context& ctx, std::string_view s, int* out, std::string_view ms
     return false;
   }
   if (v < INT_MIN || v > INT_MAX) {
-    ctx.reply().Error(msg.empty() ? kValueOutOfRange : msg);
+    ctx.reply().Error(msg.empty() ? kIntOutOfRange : msg);
     return false;
   }
   *out = static_cast<int>(v);
