@@ -91,6 +91,15 @@ bool LexLteMax(std::string_view v, const ZLexRange& r) {
   return r.max.ex ? c < 0 : c <= 0;
 }
 
+bool LexRangeMayMatch(std::string_view first, std::string_view last, const ZLexRange& r) {
+  using Kind = ZLexBound::Kind;
+  auto rank = [](Kind k) { return k == Kind::kNegInf ? 0 : (k == Kind::kValue ? 1 : 2); };
+  int cmp = rank(r.min.kind) - rank(r.max.kind);
+  if (cmp == 0 && r.min.kind == Kind::kValue) cmp = r.min.value.compare(r.max.value);
+  if (cmp > 0 || (cmp == 0 && (r.min.ex || r.max.ex))) return false;
+  return LexGteMin(last, r) && LexLteMax(first, r);
+}
+
 ZNode* ZSkipList::NewNode(int height, double score, std::string_view member) {
   size_t bytes = sizeof(ZNode) + height * sizeof(ZNode::Level) + member.size();
   auto* n = static_cast<ZNode*>(base::ZMalloc(bytes));
@@ -285,7 +294,9 @@ ZNode* ZSkipList::LastInRange(const ZScoreRange& r) const {
   return x;
 }
 
-ZNode* ZSkipList::FirstInLex(const ZLexRange& r) const {
+ZNode* ZSkipList::FirstInLex(const ZLexRange& r, bool check_bounds) const {
+  if (length_ == 0) return nullptr;
+  if (check_bounds && !LexRangeMayMatch(First()->member(), tail_->member(), r)) return nullptr;
   ZNode* x = header_;
   for (int i = level_ - 1; i >= 0; i--) {
     while (x->level()[i].forward && !LexGteMin(x->level()[i].forward->member(), r))
@@ -297,6 +308,7 @@ ZNode* ZSkipList::FirstInLex(const ZLexRange& r) const {
 }
 
 ZNode* ZSkipList::LastInLex(const ZLexRange& r) const {
+  if (length_ == 0 || !LexRangeMayMatch(First()->member(), tail_->member(), r)) return nullptr;
   ZNode* x = header_;
   for (int i = level_ - 1; i >= 0; i--) {
     while (x->level()[i].forward && LexLteMax(x->level()[i].forward->member(), r))

@@ -77,6 +77,10 @@ inline bool ScoreGteMin(double v, const ZScoreRange& r) { return r.minex ? v > r
 inline bool ScoreLteMax(double v, const ZScoreRange& r) { return r.maxex ? v < r.max : v <= r.max; }
 bool LexGteMin(std::string_view v, const ZLexRange& r);
 bool LexLteMax(std::string_view v, const ZLexRange& r);
+// Redis's early-out before a lex range search: false when the range is empty
+// by its bounds, or the last member is below min or the first above max. (It
+// matters only when scores differ, where "lex order" is not the set's order.)
+bool LexRangeMayMatch(std::string_view first, std::string_view last, const ZLexRange& r);
 
 // (score, member) ordering of the sorted set: negative, zero or positive.
 inline int ZCompare(double s1, std::string_view m1, double s2, std::string_view m2) {
@@ -113,7 +117,8 @@ class ZSkipList {
 
   ZNode* FirstInRange(const ZScoreRange& r) const;
   ZNode* LastInRange(const ZScoreRange& r) const;
-  ZNode* FirstInLex(const ZLexRange& r) const;
+  // check_bounds=false skips LexRangeMayMatch (Redis's delete-by-lex walk).
+  ZNode* FirstInLex(const ZLexRange& r, bool check_bounds = true) const;
   ZNode* LastInLex(const ZLexRange& r) const;
 
   ZNode* Random() { return dict_.Random(); }

@@ -24,8 +24,13 @@ double DecodeScore(std::string_view s) {
   return d;
 }
 
+// Redis's listpack keeps a score as text that it re-encodes as an integer
+// when it can, so -0 comes back as 0 from the packed form (not from a skiplist).
 struct ScoreBytes {
-  explicit ScoreBytes(double d) { std::memcpy(b, &d, sizeof(double)); }
+  explicit ScoreBytes(double d) {
+    if (d == 0) d = 0.0;
+    std::memcpy(b, &d, sizeof(double));
+  }
   std::string_view view() const { return std::string_view(b, sizeof(double)); }
   char b[sizeof(double)];
 };
@@ -46,6 +51,10 @@ void PInsert(PackedList* pl, double score, std::string_view member) {
   }
   uint32_t moff = pl->Insert(off, member);
   pl->Insert(pl->Next(moff), ScoreBytes(score).view());
+}
+
+bool PackedLexMayMatch(const PackedList* pl, const ZLexRange& r) {
+  return LexRangeMayMatch(pl->Get(pl->First()), pl->Get(pl->Seek(-2)), r);
 }
 
 ZSkipList* PackedToSkip(const PackedList* pl) {
@@ -262,9 +271,10 @@ ZCursor ZSetLastInRange(Enc enc, const void* ptr, const ZScoreRange& r) {
   return ZCursor::Packed(pl, pl->End());
 }
 
-ZCursor ZSetFirstInLex(Enc enc, const void* ptr, const ZLexRange& r) {
-  if (enc == Enc::kSkipList) return ZCursor::Node(AsSkip(ptr)->FirstInLex(r));
+ZCursor ZSetFirstInLex(Enc enc, const void* ptr, const ZLexRange& r, bool check_bounds) {
+  if (enc == Enc::kSkipList) return ZCursor::Node(AsSkip(ptr)->FirstInLex(r, check_bounds));
   const PackedList* pl = AsPacked(ptr);
+  if (pl->empty() || !PackedLexMayMatch(pl, r)) return ZCursor::Packed(pl, pl->End());
   for (uint32_t off = pl->First(); off != pl->End(); off = PNextPair(pl, off)) {
     std::string_view m = pl->Get(off);
     if (LexGteMin(m, r)) return ZCursor::Packed(pl, LexLteMax(m, r) ? off : pl->End());
@@ -275,6 +285,7 @@ ZCursor ZSetFirstInLex(Enc enc, const void* ptr, const ZLexRange& r) {
 ZCursor ZSetLastInLex(Enc enc, const void* ptr, const ZLexRange& r) {
   if (enc == Enc::kSkipList) return ZCursor::Node(AsSkip(ptr)->LastInLex(r));
   const PackedList* pl = AsPacked(ptr);
+  if (pl->empty() || !PackedLexMayMatch(pl, r)) return ZCursor::Packed(pl, pl->End());
   for (ZCursor c = ZSetAtRank(enc, ptr, pl->size() / 2 - 1); c.valid(); c.Prev()) {
     std::string_view m = c.member();
     if (LexLteMax(m, r)) return LexGteMin(m, r) ? c : ZCursor::Packed(pl, pl->End());

@@ -94,7 +94,8 @@ int64_t ZSetRank(Enc enc, const void* ptr, std::string_view member, bool reverse
 ZCursor ZSetAtRank(Enc enc, const void* ptr, size_t rank);
 ZCursor ZSetFirstInRange(Enc enc, const void* ptr, const ZScoreRange& r);
 ZCursor ZSetLastInRange(Enc enc, const void* ptr, const ZScoreRange& r);
-ZCursor ZSetFirstInLex(Enc enc, const void* ptr, const ZLexRange& r);
+// check_bounds=false: the skiplist walk ZREMRANGEBYLEX uses in Redis (no early-out).
+ZCursor ZSetFirstInLex(Enc enc, const void* ptr, const ZLexRange& r, bool check_bounds = true);
 ZCursor ZSetLastInLex(Enc enc, const void* ptr, const ZLexRange& r);
 size_t ZSetCount(Enc enc, const void* ptr, const ZScoreRange& r);
 size_t ZSetLexCount(Enc enc, const void* ptr, const ZLexRange& r);
