@@ -231,7 +231,9 @@ void CmdHScan(Context& ctx) {
   } while (cursor && budget-- && found.size() < static_cast<size_t>(opt.count));
   size_t kept = 0;
   for (auto& p : found) {
-    if (opt.Matches(p.first)) found[kept++] = std::move(p);
+    if (!opt.Matches(p.first)) continue;
+    if (&found[kept] != &p) found[kept] = std::move(p);
+    kept++;
   }
   found.resize(kept);
   ctx.reply().Array(2);

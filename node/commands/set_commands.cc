@@ -367,7 +367,9 @@ void CmdSScan(Context& ctx) {
   } while (cursor && budget-- && found.size() < static_cast<size_t>(opt.count));
   size_t kept = 0;
   for (auto& m : found) {
-    if (opt.Matches(m)) found[kept++] = std::move(m);
+    if (!opt.Matches(m)) continue;
+    if (&found[kept] != &m) found[kept] = std::move(m);
+    kept++;
   }
   found.resize(kept);
   ctx.reply().Array(2);
