@@ -183,7 +183,8 @@ Entry* AddCopy(store::Db& dst, std::string_view key, const Entry* src) {
                             store::CloneContainer(src->type, src->enc, src->v.ptr));
   }
   std::string scratch;
-  Entry* e = dst.SetString(key, store::Db::StringValue(src, &scratch));
+  Entry* e = dst.SetString(key, store::Db::StringValue(src, &scratch), false,
+                           /*allow_int=*/src->enc == store::Enc::kInt);
   if (src->enc == store::Enc::kRaw && e->enc != store::Enc::kRaw) dst.MakeRaw(e);
   return e;
 }

@@ -133,8 +133,10 @@ CASES = {
                 ["COPY", "a", "b", "DB"], ["COPY", "a", "b", "FOO"],
                 ["COPY", "a", "b", "REPLACE", "DB"], ["COPY", "a"]],
     "copy_encodings": [["SET", "i", "12345"], ["SET", "e", "hello"], ["SET", "r", "x" * 50],
-                       ["APPEND", "ra", "ab"], ["COPY", "i", "i2"], ["COPY", "e", "e2"],
-                       ["COPY", "r", "r2"], ["COPY", "ra", "ra2"],
+                       ["APPEND", "ra", "ab"], ["INCRBYFLOAT", "f", "3"], ["APPEND", "ri", "7"],
+                       ["COPY", "i", "i2"], ["COPY", "e", "e2"], ["COPY", "r", "r2"],
+                       ["COPY", "ra", "ra2"], ["COPY", "f", "f2"], ["COPY", "ri", "ri2"],
+                       ["OBJECT", "ENCODING", "f2"], ["OBJECT", "ENCODING", "ri2"],
                        ["OBJECT", "ENCODING", "i2"], ["OBJECT", "ENCODING", "e2"],
                        ["OBJECT", "ENCODING", "r2"], ["OBJECT", "ENCODING", "ra2"]],
     # MOVE
