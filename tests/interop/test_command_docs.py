@@ -144,7 +144,7 @@ def test_command_itself(diff):
     assert count == len(diff.send("cairn", "COMMAND"))
     diff.check("COMMAND", "COUNT", "extra")
     diff.check("COMMAND", "NOSUCH")
-    diff.check("COMMAND", "INFO", "get", "nosuch", "strlen")
+    diff.check("COMMAND", "INFO", "get", "nosuch", "GET")
 
 
 def test_command_getkeys(diff):
