@@ -13,8 +13,17 @@ namespace cairn::cmd {
 class Dispatcher;
 
 // The dispatcher EXEC uses to run queued commands; set once at startup, before
-// the first client command. Without it EXEC replies an error.
+// the first client command. Until set, EXEC runs them through a temporary
+// Dispatcher over the same ServerState (Call needs nothing else today).
 void SetExecDispatcher(Dispatcher* d);
+
+// For Dispatcher::Reject when the rejected command is EXEC itself (arity,
+// NOAUTH, OOM, read-only ...): as Redis's execCommandAbort, discards the
+// transaction (and the WATCHes) and replies
+// "-EXECABORT Transaction discarded because of: <msg>", whether or not the
+// client was in MULTI. `msg` is the rejection as Reject got it (a leading
+// '-' is dropped, no "ERR " is added).
+void ExecAbort(ServerState& s, ClientState& c, std::string_view msg);
 
 // To be called when `key` of db `db` is deleted because it expired (lazily or
 // by the active cycle), i.e. from store::Hooks().on_expired: clients that

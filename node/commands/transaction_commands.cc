@@ -99,12 +99,12 @@ void CmdDiscard(Context& ctx) {
 // Runs the queued commands. They write into a Reply of their own (same buffer,
 // same protocol) so that their errors are counted once, against themselves,
 // and not a second time against EXEC by the Call that runs EXEC.
-void RunQueued(ClientState& c, const MultiQueue& queue) {
+void RunQueued(Dispatcher& d, ClientState& c, const MultiQueue& queue) {
   protocol::Reply outer = c.reply;
   c.reply = protocol::Reply(outer.buffer(), outer.proto());
   for (const auto& [spec, args] : queue) {
     std::vector<std::string_view> argv(args.begin(), args.end());
-    g_exec_dispatcher->Call(c, *spec, argv);
+    d.Call(c, *spec, argv);
   }
   // A queued HELLO may have switched the protocol.
   outer.set_proto(c.reply.proto());
@@ -130,17 +130,19 @@ void CmdExec(Context& ctx) {
     ctx.reply().NullArray();
     return;
   }
-  if (g_exec_dispatcher == nullptr) {
-    DiscardTransaction(s, c);
-    ctx.reply().Error("EXEC is not available: no dispatcher configured");
-    return;
-  }
   // Unwatch first: the transaction's own writes must not fail it.
   UnwatchClient(s, c);
   MultiQueue queue;
   queue.swap(c.multi_queue);
   c.reply.Array(queue.size());
-  RunQueued(c, queue);
+  if (g_exec_dispatcher != nullptr) {
+    RunQueued(*g_exec_dispatcher, c, queue);
+  } else {
+    // Call needs only the server state; the server's own dispatcher is
+    // preferred so that anything it adds around Call applies inside EXEC too.
+    Dispatcher local(s);
+    RunQueued(local, c, queue);
+  }
   c.multi_queue.clear();
   c.flags &= ~(kInMulti | kDirtyCas | kDirtyExec);
 }
@@ -206,6 +208,14 @@ CommandSpec TxSpec(const char* name, int arity, uint32_t flags, int first_key, H
 }  // namespace
 
 void SetExecDispatcher(Dispatcher* d) { g_exec_dispatcher = d; }
+
+void ExecAbort(ServerState& s, ClientState& c, std::string_view msg) {
+  DiscardTransaction(s, c);
+  if (!msg.empty() && msg[0] == '-') msg.remove_prefix(1);
+  std::string e = "-EXECABORT Transaction discarded because of: ";
+  e.append(msg);
+  c.reply.Error(e);
+}
 
 bool WatchedWhileExpired(const ClientState& c, const DbKey& key) {
   auto it = StaleWatches().find(c.id);
