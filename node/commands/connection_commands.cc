@@ -431,7 +431,7 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
 
 void RegisterConnectionCommands(CommandTable& t) {
   constexpr uint32_t kConn = kLoading | kStale | kFast;
-  t.Add(Make("ping", -1, kConn | kSentinel, CmdPing, "1.0.0", "Checks that the server answers.",
+  t.Add(Make("ping", -1, kFast | kSentinel, CmdPing, "1.0.0", "Checks that the server answers.",
              "[message]", "@fast @connection"));
   t.Add(Make("echo", 2, kConn, CmdEcho, "1.0.0", "Returns its argument.", "message",
              "@fast @connection"));
@@ -465,8 +465,10 @@ void RegisterConnectionCommands(CommandTable& t) {
                           "Describes the current connection.", "", "@slow @connection"));
   t.AddSub("client",
            Make("kill", -3, kAdmin | kCl, CmdClientKill, "2.4.0", "Closes client connections.",
-                "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] [USER "
-                "username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes | no]",
+                "ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | "
+                "[USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME yes/no] [[ID "
+                "client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER "
+                "username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME yes/no] ...]>",
                 "@admin @slow @dangerous @connection"));
   t.AddSub("client", Make("no-evict", 3, kAdmin | kCl, CmdClientNoEvict, "7.0.0",
                           "Protects the connection from client eviction.", "ON | OFF",

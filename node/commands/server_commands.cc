@@ -308,25 +308,26 @@ void RegisterServerCommands(CommandTable& t) {
                            "2.2.12", "Clears the slow log.", "", "@admin @slow @dangerous"));
   // Scripting: nothing can be loaded, so answer as an empty Redis 7.0 would and
   // refuse execution with a clear message.
-  constexpr uint32_t kScript = kNoScript | kSkipMonitor | kMayReplicate | kNoMandatoryKeys;
+  constexpr uint32_t kScript =
+      kNoScript | kSkipMonitor | kMayReplicate | kNoMandatoryKeys | kStale;
   t.Add(Make("eval", -3, kScript, CmdNoLua, "scripting", "2.6.0",
              "Runs a Lua script (not supported by Cairn).", "script numkeys [key [key ...]] [arg [arg ...]]",
              "@slow @scripting", 3, 3, 1));
   t.Add(Make("eval_ro", -3, kScript | kReadonly, CmdNoLua, "scripting", "7.0.0",
              "Runs a read-only Lua script (not supported by Cairn).",
-             "script numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting", 3, 3, 1));
+             "script numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting"));
   t.Add(Make("evalsha", -3, kScript, CmdEvalSha, "scripting", "2.6.0",
              "Runs a cached Lua script (none can be cached in Cairn).",
-             "sha1 numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting", 3, 3, 1));
+             "sha1 numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting"));
   t.Add(Make("evalsha_ro", -3, kScript | kReadonly, CmdEvalSha, "scripting", "7.0.0",
              "Runs a cached read-only Lua script (none can be cached in Cairn).",
-             "sha1 numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting", 3, 3, 1));
+             "sha1 numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting"));
   t.Add(Make("fcall", -3, kScript, CmdNoLua, "scripting", "7.0.0",
              "Calls a function (not supported by Cairn).",
-             "function numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting", 3, 3, 1));
+             "function numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting"));
   t.Add(Make("fcall_ro", -3, kScript | kReadonly, CmdNoLua, "scripting", "7.0.0",
              "Calls a read-only function (not supported by Cairn).",
-             "function numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting", 3, 3, 1));
+             "function numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting"));
   t.Add(Make("script", -2, 0, nullptr, "scripting", "2.6.0", "Script cache commands.", "",
              "@slow"));
   t.AddSub("script", Make("exists", -3, kNoScript, CmdScriptExists, "scripting", "2.6.0",

@@ -74,7 +74,7 @@ inline CommandSpec ZSpec(const char* name, int arity, uint32_t flags, int first,
   s.last_key = last;
   s.key_step = step;
   s.handler = h;
-  s.group = "sorted_set";
+  s.group = "sorted-set";
   s.since = since;
   s.summary = summary;
   s.syntax = syntax;

@@ -45,7 +45,7 @@ def wait_until(pred, timeout=5.0):
 
 def test_help_and_version():
     out = subprocess.run([cairn_bin(), "--help"], capture_output=True, text=True)
-    assert out.returncode == 0 and "cairn server [CONFIG]" in out.stdout
+    assert out.returncode == 0 and "server [CONFIG]" in out.stdout
     out = subprocess.run([cairn_bin(), "server", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--directive value" in out.stdout
     out = subprocess.run([cairn_bin(), "--version"], capture_output=True, text=True)
