@@ -19,7 +19,8 @@ const pid_t g_main_pid = getpid();
 // %* : the role mark ('C' in a forked child, whatever SetRole said otherwise).
 class RoleFlag : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     char c = getpid() == g_main_pid ? g_role.load() : 'C';
     dest.push_back(c);
   }
@@ -93,7 +94,8 @@ Result<spdlog::level::level_enum> ParseLevel(std::string_view name) {
   if (name == "notice") return spdlog::level::info;
   if (name == "warning") return spdlog::level::warn;
   if (name == "nothing") return spdlog::level::off;
-  return Status::InvalidArgument("argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
+  return Status::InvalidArgument(
+      "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
 }
 
 Status Setup(std::string_view level, const std::string& logfile) {

@@ -258,9 +258,13 @@ bool ParseMemory(std::string_view s, int64_t* out) {
     const char* suffix;
     int64_t mul;
   };
-  static const Unit kUnits[] = {{"gb", 1024LL * 1024 * 1024}, {"mb", 1024LL * 1024},
-                                {"kb", 1024}, {"g", 1000LL * 1000 * 1000},
-                                {"m", 1000LL * 1000}, {"k", 1000}, {"b", 1}};
+  static const Unit kUnits[] = {{"gb", 1024LL * 1024 * 1024},
+                                {"mb", 1024LL * 1024},
+                                {"kb", 1024},
+                                {"g", 1000LL * 1000 * 1000},
+                                {"m", 1000LL * 1000},
+                                {"k", 1000},
+                                {"b", 1}};
   for (const auto& u : kUnits) {
     size_t l = std::strlen(u.suffix);
     if (lower.size() > l && lower.compare(lower.size() - l, l, u.suffix) == 0) {

@@ -108,8 +108,7 @@ int64_t Dispatcher::NextBlockDeadline() const {
   int64_t best = 0;
   if (server_.blocked_clients == 0) return 0;
   for (const auto& [id, c] : server_.clients) {
-    if (c->has(kBlocked) && c->block.deadline_ms != 0 &&
-        (best == 0 || c->block.deadline_ms < best))
+    if (c->has(kBlocked) && c->block.deadline_ms != 0 && (best == 0 || c->block.deadline_ms < best))
       best = c->block.deadline_ms;
   }
   return best;

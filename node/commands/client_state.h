@@ -35,16 +35,16 @@ class ClientIo {
 };
 
 enum ClientFlag : uint32_t {
-  kInMulti = 1u << 0,         // between MULTI and EXEC
-  kDirtyCas = 1u << 1,        // a WATCHed key changed: EXEC fails
-  kDirtyExec = 1u << 2,       // a queued command was rejected: EXEC aborts
-  kBlocked = 1u << 3,         // waiting in BLPOP & co.
-  kCloseAfterReply = 1u << 4, // QUIT / protocol error
-  kNoEvict = 1u << 5,         // CLIENT NO-EVICT on
-  kReplica = 1u << 6,         // a replica connection (later issues)
-  kMaster = 1u << 7,          // the link to our master (later issues)
-  kPubSubResp2 = 1u << 8,     // RESP2 client with subscriptions: restricted commands
-  kCloseAsap = 1u << 9,       // output limit hit: close without flushing
+  kInMulti = 1u << 0,          // between MULTI and EXEC
+  kDirtyCas = 1u << 1,         // a WATCHed key changed: EXEC fails
+  kDirtyExec = 1u << 2,        // a queued command was rejected: EXEC aborts
+  kBlocked = 1u << 3,          // waiting in BLPOP & co.
+  kCloseAfterReply = 1u << 4,  // QUIT / protocol error
+  kNoEvict = 1u << 5,          // CLIENT NO-EVICT on
+  kReplica = 1u << 6,          // a replica connection (later issues)
+  kMaster = 1u << 7,           // the link to our master (later issues)
+  kPubSubResp2 = 1u << 8,      // RESP2 client with subscriptions: restricted commands
+  kCloseAsap = 1u << 9,        // output limit hit: close without flushing
   kUnixSocket = 1u << 10,
 };
 
@@ -52,8 +52,8 @@ enum ClientFlag : uint32_t {
 struct BlockState {
   int db = 0;
   std::vector<std::string> keys;
-  int64_t deadline_ms = 0;             // 0 = wait forever
-  std::vector<std::string> argv;       // the command to run again when a key is ready
+  int64_t deadline_ms = 0;        // 0 = wait forever
+  std::vector<std::string> argv;  // the command to run again when a key is ready
   const CommandSpec* cmd = nullptr;
 };
 

@@ -19,38 +19,38 @@ using Handler = void (*)(Context&);
 
 // Command flags, named as Redis 7.0's COMMAND INFO reports them.
 enum CmdFlag : uint32_t {
-  kWrite = 1u << 0,         // "write": modifies data
-  kReadonly = 1u << 1,      // "readonly"
-  kDenyOom = 1u << 2,       // "denyoom": refused above maxmemory
-  kAdmin = 1u << 3,         // "admin"
-  kPubSub = 1u << 4,        // "pubsub"
-  kNoScript = 1u << 5,      // "noscript"
-  kBlocking = 1u << 6,      // "blocking"
-  kLoading = 1u << 7,       // "loading": allowed while loading
-  kStale = 1u << 8,         // "stale": allowed on a stale replica
-  kSkipMonitor = 1u << 9,   // "skip_monitor"
-  kFast = 1u << 10,         // "fast"
-  kNoAuth = 1u << 11,       // "no_auth": allowed before AUTH
-  kNoMulti = 1u << 12,      // "no_multi": refused inside MULTI
-  kAllowBusy = 1u << 13,    // "allow_busy"
-  kMayReplicate = 1u << 14, // "may_replicate"
-  kSentinel = 1u << 15,     // "sentinel"
-  kNoMandatoryKeys = 1u << 16,  // "no_mandatory_keys"
-  kSkipSlowlog = 1u << 17,  // "skip_slowlog"
+  kWrite = 1u << 0,                  // "write": modifies data
+  kReadonly = 1u << 1,               // "readonly"
+  kDenyOom = 1u << 2,                // "denyoom": refused above maxmemory
+  kAdmin = 1u << 3,                  // "admin"
+  kPubSub = 1u << 4,                 // "pubsub"
+  kNoScript = 1u << 5,               // "noscript"
+  kBlocking = 1u << 6,               // "blocking"
+  kLoading = 1u << 7,                // "loading": allowed while loading
+  kStale = 1u << 8,                  // "stale": allowed on a stale replica
+  kSkipMonitor = 1u << 9,            // "skip_monitor"
+  kFast = 1u << 10,                  // "fast"
+  kNoAuth = 1u << 11,                // "no_auth": allowed before AUTH
+  kNoMulti = 1u << 12,               // "no_multi": refused inside MULTI
+  kAllowBusy = 1u << 13,             // "allow_busy"
+  kMayReplicate = 1u << 14,          // "may_replicate"
+  kSentinel = 1u << 15,              // "sentinel"
+  kNoMandatoryKeys = 1u << 16,       // "no_mandatory_keys"
+  kSkipSlowlog = 1u << 17,           // "skip_slowlog"
   kTouchesArbitraryKeys = 1u << 18,  // internal: e.g. FLUSHALL, for WATCH
 };
 
 struct CommandSpec {
-  std::string name;      // lower case; subcommands: "client|list"
-  int arity = 0;         // Redis convention: N exact, -N at least N (command name counts)
+  std::string name;  // lower case; subcommands: "client|list"
+  int arity = 0;     // Redis convention: N exact, -N at least N (command name counts)
   uint32_t flags = 0;
-  int first_key = 0;     // 1-based; 0 = no keys
-  int last_key = 0;      // -1 = last argument, -2 = second to last ...
+  int first_key = 0;  // 1-based; 0 = no keys
+  int last_key = 0;   // -1 = last argument, -2 = second to last ...
   int key_step = 0;
   Handler handler = nullptr;
-  std::string group;     // "string", "list", "generic", "server", "connection" ...
-  std::string since;     // Redis version that introduced it
-  std::string summary;   // one line, Cairn's own wording
+  std::string group;    // "string", "list", "generic", "server", "connection" ...
+  std::string since;    // Redis version that introduced it
+  std::string summary;  // one line, Cairn's own wording
   // Argument syntax in Redis documentation style, parsed into COMMAND DOCS
   // argument maps, e.g. "key value [NX | XX] [GET] [EX seconds | PX milliseconds]".
   std::string syntax;

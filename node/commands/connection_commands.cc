@@ -29,8 +29,7 @@ bool PasswordMatches(std::string_view given, std::string_view expected) {
 // Checks username/password as the default user; replies on failure.
 bool Authenticate(Context& ctx, std::string_view user, std::string_view pass) {
   const std::string& required = ctx.cfg().requirepass;
-  bool ok = user == "default" &&
-            (required.empty() || PasswordMatches(pass, required));
+  bool ok = user == "default" && (required.empty() || PasswordMatches(pass, required));
   if (!ok) {
     ctx.reply().Error(err::kWrongPass);
     return false;
@@ -122,17 +121,17 @@ void CmdHello(Context& ctx) {
     }
   }
   if (!ctx.client().authenticated) {
-    ctx.reply().Error("-NOAUTH HELLO must be called with the client already authenticated, "
-                      "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
-                      "authenticate the client and select the RESP protocol version at the same "
-                      "time");
+    ctx.reply().Error(
+        "-NOAUTH HELLO must be called with the client already authenticated, "
+        "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+        "authenticate the client and select the RESP protocol version at the same "
+        "time");
     return;
   }
   if (has_setname) {
     for (char ch : setname) {
       if (ch < '!' || ch > '~') {
-        ctx.reply().Error(
-            "Client names cannot contain spaces, newlines or special characters.");
+        ctx.reply().Error("Client names cannot contain spaces, newlines or special characters.");
         return;
       }
     }
@@ -410,8 +409,8 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += " sub=" + std::to_string(c.channels.size());
   s += " psub=" + std::to_string(c.patterns.size());
   s += " ssub=0";
-  s += " multi=" + std::to_string(c.has(kInMulti) ? static_cast<int64_t>(c.multi_queue.size())
-                                                  : int64_t{-1});
+  s += " multi=" +
+       std::to_string(c.has(kInMulti) ? static_cast<int64_t>(c.multi_queue.size()) : int64_t{-1});
   s += " qbuf=" + std::to_string(qbuf);
   s += " qbuf-free=" + std::to_string(qfree);
   s += " argv-mem=0 multi-mem=0";
@@ -444,12 +443,12 @@ void RegisterConnectionCommands(CommandTable& t) {
   t.Add(Make("auth", -2, kNoScript | kLoading | kStale | kFast | kNoAuth | kSentinel | kAllowBusy,
              CmdAuth, "1.0.0", "Authenticates the connection.", "[username] password",
              "@fast @connection"));
-  t.Add(Make("hello", -1,
-             kNoScript | kLoading | kStale | kFast | kNoAuth | kSentinel | kAllowBusy, CmdHello,
-             "6.0.0", "Handshakes: selects the protocol version, authenticates, names the client.",
+  t.Add(Make("hello", -1, kNoScript | kLoading | kStale | kFast | kNoAuth | kSentinel | kAllowBusy,
+             CmdHello, "6.0.0",
+             "Handshakes: selects the protocol version, authenticates, names the client.",
              "[protover [AUTH username password] [SETNAME clientname]]", "@fast @connection"));
-  t.Add(Make("client", -2, kSentinel, nullptr, "2.4.0", "Client connection commands.", "",
-             "@slow"));
+  t.Add(
+      Make("client", -2, kSentinel, nullptr, "2.4.0", "Client connection commands.", "", "@slow"));
   constexpr uint32_t kCl = kNoScript | kLoading | kStale;
   t.AddSub("client", Make("id", 2, kCl, CmdClientId, "5.0.0", "Returns the connection's id.", "",
                           "@slow @connection"));
@@ -457,10 +456,10 @@ void RegisterConnectionCommands(CommandTable& t) {
                           "connection-name", "@slow @connection"));
   t.AddSub("client", Make("getname", 2, kCl, CmdClientGetName, "2.6.9",
                           "Returns the connection's name.", "", "@slow @connection"));
-  t.AddSub("client", Make("list", -2, kAdmin | kCl, CmdClientList, "2.4.0",
-                          "Lists client connections.",
-                          "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
-                          "@admin @slow @dangerous @connection"));
+  t.AddSub("client",
+           Make("list", -2, kAdmin | kCl, CmdClientList, "2.4.0", "Lists client connections.",
+                "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]",
+                "@admin @slow @dangerous @connection"));
   t.AddSub("client", Make("info", 2, kCl, CmdClientInfo, "6.2.0",
                           "Describes the current connection.", "", "@slow @connection"));
   t.AddSub("client",

@@ -43,8 +43,8 @@ class Context {
   store::Entry* LookupRead(std::string_view key, store::ObjType t, bool* wrongtype);
 
   // --- argument parsing (reply the Redis error and return false on failure) --
-  bool ParseInt(std::string_view s, int64_t* out);       // "value is not an integer..."
-  bool ParseDouble(std::string_view s, double* out);     // "value is not a valid float"
+  bool ParseInt(std::string_view s, int64_t* out);    // "value is not an integer..."
+  bool ParseDouble(std::string_view s, double* out);  // "value is not a valid float"
   bool ParseLongDouble(std::string_view s, long double* out);
   // Integer in [min,max], else "<what> is out of range" style: replies `err`.
   bool ParseIntRange(std::string_view s, int64_t min, int64_t max, int64_t* out,

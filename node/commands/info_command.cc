@@ -379,10 +379,14 @@ std::string GenerateInfo(ServerState& s, const std::vector<std::string>& request
   bool all = false, everything = false, defaults = requested.empty();
   for (const auto& r : requested) {
     std::string l = base::ToLower(r);
-    if (l == "all") all = true;
-    else if (l == "everything") everything = true;
-    else if (l == "default") defaults = true;
-    else want.insert(l);
+    if (l == "all")
+      all = true;
+    else if (l == "everything")
+      everything = true;
+    else if (l == "default")
+      defaults = true;
+    else
+      want.insert(l);
   }
   auto on = [&](const char* name, bool in_default) {
     // "all" differs from "everything" only by module sections, which Cairn has none of.

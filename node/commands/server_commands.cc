@@ -155,8 +155,8 @@ void CmdDebug(Context& ctx) {
     ctx.reply().Array(std::size(kLines));
     for (const char* l : kLines) ctx.reply().Simple(l);
   } else {
-    ctx.reply().Error("unknown subcommand or wrong number of arguments for '" +
-                      std::string(sub) + "'. Try DEBUG HELP.");
+    ctx.reply().Error("unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+                      "'. Try DEBUG HELP.");
   }
 }
 
@@ -202,14 +202,15 @@ void CmdMemoryStats(Context& ctx) {
   r.Int(keys ? static_cast<int64_t>((used - s.startup_memory) / keys) : 0);
   r.Bulk("dataset.bytes");
   r.Int(static_cast<int64_t>(used > overhead + s.startup_memory ? used - overhead - s.startup_memory
-                                                                  : 0));
+                                                                : 0));
   r.Bulk("fragmentation");
   r.Double(used ? static_cast<double>(base::ProcessRss()) / static_cast<double>(used) : 0);
 }
 
 void CmdMemoryDoctor(Context& ctx) {
-  ctx.reply().Verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account "
-                       "for what occurs on this base.\n");
+  ctx.reply().Verbatim(
+      "Hi Sam, I can't find any memory issue in your instance. I can only account "
+      "for what occurs on this base.\n");
 }
 
 void CmdMemoryPurge(Context& ctx) { ctx.reply().Ok(); }
@@ -274,12 +275,11 @@ void RegisterServerCommands(CommandTable& t) {
   t.Add(Make("time", 1, kLoading | kStale | kFast, CmdTime, "server", "2.6.0",
              "Returns the server time.", "", "@fast"));
   t.Add(Make("lastsave", 1, kLoading | kStale | kFast, CmdLastSave, "server", "1.0.0",
-             "Returns the unix time of the last successful save.", "",
-             "@admin @fast @dangerous"));
+             "Returns the unix time of the last successful save.", "", "@admin @fast @dangerous"));
   t.Add(Make("role", 1, kNoScript | kLoading | kStale | kFast | kSentinel, CmdRole, "server",
              "2.8.12", "Returns the replication role.", "", "@admin @fast @dangerous"));
-  t.Add(Make("shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kSentinel |
-                                 kAllowBusy,
+  t.Add(Make("shutdown", -1,
+             kAdmin | kNoScript | kLoading | kStale | kNoMulti | kSentinel | kAllowBusy,
              CmdShutdown, "server", "1.0.0", "Stops the server.",
              "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]", "@admin @slow @dangerous"));
   t.Add(Make("debug", -2, kAdmin | kNoScript | kLoading | kStale, CmdDebug, "server", "1.0.0",
@@ -287,8 +287,8 @@ void RegisterServerCommands(CommandTable& t) {
              "@admin @slow @dangerous"));
   t.Add(Make("memory", -2, 0, nullptr, "server", "4.0.0", "Memory introspection.", "", "@slow"));
   t.AddSub("memory", Make("usage", -3, kReadonly, CmdMemoryUsage, "server", "4.0.0",
-                          "Estimates the memory a key and its value use.",
-                          "key [SAMPLES count]", "@read @slow", 2, 2, 1));
+                          "Estimates the memory a key and its value use.", "key [SAMPLES count]",
+                          "@read @slow", 2, 2, 1));
   t.AddSub("memory", Make("stats", 2, 0, CmdMemoryStats, "server", "4.0.0",
                           "Reports memory usage details.", "", "@slow"));
   t.AddSub("memory", Make("doctor", 2, 0, CmdMemoryDoctor, "server", "4.0.0",
@@ -298,21 +298,20 @@ void RegisterServerCommands(CommandTable& t) {
   t.AddSub("memory", Make("malloc-stats", 2, 0, CmdMemoryMallocStats, "server", "4.0.0",
                           "Returns allocator statistics.", "", "@slow"));
   t.Add(Make("slowlog", -2, 0, nullptr, "server", "2.2.12", "The slow log.", "", "@slow"));
-  t.AddSub("slowlog", Make("get", -2, kAdmin | kLoading | kStale, CmdSlowlogGet, "server",
-                           "2.2.12", "Returns slow log entries (Cairn keeps none yet).",
-                           "[count]", "@admin @slow @dangerous"));
-  t.AddSub("slowlog", Make("len", 2, kAdmin | kLoading | kStale, CmdSlowlogLen, "server",
-                           "2.2.12", "Returns the number of slow log entries.", "",
+  t.AddSub("slowlog", Make("get", -2, kAdmin | kLoading | kStale, CmdSlowlogGet, "server", "2.2.12",
+                           "Returns slow log entries (Cairn keeps none yet).", "[count]",
                            "@admin @slow @dangerous"));
+  t.AddSub("slowlog",
+           Make("len", 2, kAdmin | kLoading | kStale, CmdSlowlogLen, "server", "2.2.12",
+                "Returns the number of slow log entries.", "", "@admin @slow @dangerous"));
   t.AddSub("slowlog", Make("reset", 2, kAdmin | kLoading | kStale, CmdSlowlogReset, "server",
                            "2.2.12", "Clears the slow log.", "", "@admin @slow @dangerous"));
   // Scripting: nothing can be loaded, so answer as an empty Redis 7.0 would and
   // refuse execution with a clear message.
-  constexpr uint32_t kScript =
-      kNoScript | kSkipMonitor | kMayReplicate | kNoMandatoryKeys | kStale;
+  constexpr uint32_t kScript = kNoScript | kSkipMonitor | kMayReplicate | kNoMandatoryKeys | kStale;
   t.Add(Make("eval", -3, kScript, CmdNoLua, "scripting", "2.6.0",
-             "Runs a Lua script (not supported by Cairn).", "script numkeys [key [key ...]] [arg [arg ...]]",
-             "@slow @scripting", 3, 3, 1));
+             "Runs a Lua script (not supported by Cairn).",
+             "script numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting"));
   t.Add(Make("eval_ro", -3, kScript | kReadonly, CmdNoLua, "scripting", "7.0.0",
              "Runs a read-only Lua script (not supported by Cairn).",
              "script numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting"));
@@ -328,27 +327,27 @@ void RegisterServerCommands(CommandTable& t) {
   t.Add(Make("fcall_ro", -3, kScript | kReadonly, CmdNoLua, "scripting", "7.0.0",
              "Calls a read-only function (not supported by Cairn).",
              "function numkeys [key [key ...]] [arg [arg ...]]", "@slow @scripting"));
-  t.Add(Make("script", -2, 0, nullptr, "scripting", "2.6.0", "Script cache commands.", "",
-             "@slow"));
+  t.Add(
+      Make("script", -2, 0, nullptr, "scripting", "2.6.0", "Script cache commands.", "", "@slow"));
   t.AddSub("script", Make("exists", -3, kNoScript, CmdScriptExists, "scripting", "2.6.0",
                           "Tells which scripts are cached (none are).", "sha1 [sha1 ...]",
                           "@slow @scripting"));
   t.AddSub("script", Make("flush", -2, kNoScript, CmdOk, "scripting", "2.6.0",
                           "Empties the script cache.", "[ASYNC | SYNC]", "@slow @scripting"));
-  t.AddSub("script", Make("load", 3, kNoScript | kStale, CmdNoLua, "scripting", "2.6.0",
-                          "Caches a script (not supported by Cairn).", "script",
-                          "@slow @scripting"));
+  t.AddSub("script",
+           Make("load", 3, kNoScript | kStale, CmdNoLua, "scripting", "2.6.0",
+                "Caches a script (not supported by Cairn).", "script", "@slow @scripting"));
   t.Add(Make("function", -2, 0, nullptr, "scripting", "7.0.0", "Function library commands.", "",
              "@slow"));
   t.AddSub("function", Make("list", -2, kNoScript, CmdEmptyArray, "scripting", "7.0.0",
                             "Lists function libraries (there are none).",
                             "[LIBRARYNAME library-name-pattern] [WITHCODE]", "@slow @scripting"));
-  t.AddSub("function", Make("flush", -2, kWrite | kNoScript, CmdOk, "scripting", "7.0.0",
-                            "Deletes every function library.", "[ASYNC | SYNC]",
-                            "@write @slow @scripting"));
-  t.AddSub("function", Make("stats", 2, kNoScript | kAllowBusy, CmdFunctionStats, "scripting",
-                            "7.0.0", "Reports the running function and engines.", "",
-                            "@slow @scripting"));
+  t.AddSub("function",
+           Make("flush", -2, kWrite | kNoScript, CmdOk, "scripting", "7.0.0",
+                "Deletes every function library.", "[ASYNC | SYNC]", "@write @slow @scripting"));
+  t.AddSub("function",
+           Make("stats", 2, kNoScript | kAllowBusy, CmdFunctionStats, "scripting", "7.0.0",
+                "Reports the running function and engines.", "", "@slow @scripting"));
   t.AddSub("function", Make("load", -3, kWrite | kDenyOom | kNoScript, CmdNoLua, "scripting",
                             "7.0.0", "Loads a function library (not supported by Cairn).",
                             "[REPLACE] function-code", "@write @slow @scripting"));

@@ -49,9 +49,9 @@ struct ServerState {
   std::vector<std::unique_ptr<store::Db>> dbs;
   ServerStats stats;
   int64_t start_time_ms = 0;
-  std::string run_id;  // 40 hex chars
-  std::string replid;  // replication id (40 hex chars); replication issue owns it
-  int port = 0;        // the TCP port actually bound
+  std::string run_id;         // 40 hex chars
+  std::string replid;         // replication id (40 hex chars); replication issue owns it
+  int port = 0;               // the TCP port actually bound
   size_t startup_memory = 0;  // used_memory right after startup
   std::string executable;
   int64_t dirty = 0;  // changes since the last save

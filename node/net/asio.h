@@ -2,6 +2,5 @@
 // without including <utility>, which GCC 12 no longer pulls in transitively.
 #pragma once
 
-#include <utility>
-
 #include <boost/asio.hpp>
+#include <utility>

@@ -98,7 +98,8 @@ void Connection::OnRead(const error_code& ec, size_t n) {
   read_in_flight_ = false;
   if (closed_) return;
   if (ec) {
-    if (ec != asio::error::eof && ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+    if (ec != asio::error::eof && ec != asio::error::connection_reset &&
+        ec != asio::error::operation_aborted) {
       log::Net().debug("Error reading from client: {}", ec.message());
     } else {
       log::Net().debug("Client closed connection id={} addr={}", client_.id, client_.addr);

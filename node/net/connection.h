@@ -15,7 +15,6 @@
 //   after the reply is written.
 #pragma once
 
-#include "node/net/asio.h"
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "node/commands/client_state.h"
 #include "node/commands/dispatcher.h"
 #include "node/commands/server_state.h"
+#include "node/net/asio.h"
 
 namespace cairn::net {
 
@@ -70,8 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public cmd::
   std::string writing_;
   bool write_in_flight_ = false;
   bool read_in_flight_ = false;
-  bool closing_ = false;   // no more input is processed
-  bool closed_ = false;    // unregistered, socket closed
+  bool closing_ = false;  // no more input is processed
+  bool closed_ = false;   // unregistered, socket closed
   bool flush_posted_ = false;
 };
 

@@ -60,7 +60,8 @@ Status Listener::Listen(const std::vector<std::string>& bind, int port) {
     if (port_ == 0) port_ = acc->local_endpoint().port();
     acceptors_.push_back(std::move(acc));
   }
-  if (acceptors_.empty()) return Status::IOError("Failed listening on port " + std::to_string(port));
+  if (acceptors_.empty())
+    return Status::IOError("Failed listening on port " + std::to_string(port));
   for (size_t i = 0; i < acceptors_.size(); i++) Accept(i);
   return Status::Ok();
 }

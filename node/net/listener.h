@@ -2,7 +2,6 @@
 // rules (maxclients, protected mode) before a client exists.
 #pragma once
 
-#include "node/net/asio.h"
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "node/base/status.h"
 #include "node/commands/dispatcher.h"
 #include "node/commands/server_state.h"
+#include "node/net/asio.h"
 
 namespace cairn::net {
 

@@ -21,7 +21,8 @@ inline constexpr std::string_view kOverflow = "increment or decrement would over
 inline constexpr std::string_view kTimeoutNotFloat = "timeout is not a float or out of range";
 inline constexpr std::string_view kTimeoutNegative = "timeout is negative";
 inline constexpr std::string_view kLoading = "-LOADING Redis is loading the dataset in memory";
-inline constexpr std::string_view kReadonly = "-READONLY You can't write against a read only replica.";
+inline constexpr std::string_view kReadonly =
+    "-READONLY You can't write against a read only replica.";
 inline constexpr std::string_view kNoAuth = "-NOAUTH Authentication required.";
 inline constexpr std::string_view kWrongPass =
     "-WRONGPASS invalid username-password pair or user is disabled.";

@@ -35,11 +35,11 @@ class Reply {
   void Null();                // $-1 / _
   void NullArray();           // *-1 / _
   void Array(size_t n);
-  void Map(size_t pairs);  // %n / *2n
-  void Set(size_t n);      // ~n / *n
-  void Push(size_t n);     // >n / *n
-  void Double(double d);   // ,d / bulk "%.17g"
-  void Bool(bool b);       // #t / :1
+  void Map(size_t pairs);                                           // %n / *2n
+  void Set(size_t n);                                               // ~n / *n
+  void Push(size_t n);                                              // >n / *n
+  void Double(double d);                                            // ,d / bulk "%.17g"
+  void Bool(bool b);                                                // #t / :1
   void Verbatim(std::string_view s, std::string_view ext = "txt");  // =len\r\ntxt:s / bulk
   void Raw(std::string_view s) { buf_->append(s); }
 

@@ -11,7 +11,6 @@
 //   in the persistence issue).
 #pragma once
 
-#include "node/net/asio.h"
 #include <memory>
 #include <string>
 
@@ -20,6 +19,7 @@
 #include "node/commands/dispatcher.h"
 #include "node/commands/server_state.h"
 #include "node/config/config.h"
+#include "node/net/asio.h"
 #include "node/net/listener.h"
 
 namespace cairn::server {

@@ -99,7 +99,8 @@ Entry* Db::NewEntry(std::string_view key, ObjType type, Enc enc, std::string_vie
   e->inline_len = static_cast<uint32_t>(inline_val.size());
   e->v.ival = 0;
   std::memcpy(e->key_data(), key.data(), key.size());
-  if (!inline_val.empty()) std::memcpy(e->key_data() + key.size(), inline_val.data(), inline_val.size());
+  if (!inline_val.empty())
+    std::memcpy(e->key_data() + key.size(), inline_val.data(), inline_val.size());
   return e;
 }
 
@@ -207,15 +208,14 @@ bool AsInt(std::string_view v, int64_t* out) { return v.size() <= 20 && base::Pa
 
 }  // namespace
 
-Entry* Db::SetString(std::string_view key, std::string_view value, bool keep_ttl,
-                     bool allow_int) {
+Entry* Db::SetString(std::string_view key, std::string_view value, bool keep_ttl, bool allow_int) {
   Entry* old = keys_.Find(key);
   int64_t ival = 0;
   bool is_int = allow_int && AsInt(value, &ival);
   bool is_inline = !is_int && value.size() <= kInlineStringMax;
-  Entry* e = NewEntry(key, ObjType::kString,
-                      is_int ? Enc::kInt : (is_inline ? Enc::kInline : Enc::kRaw),
-                      is_inline ? value : std::string_view());
+  Entry* e =
+      NewEntry(key, ObjType::kString, is_int ? Enc::kInt : (is_inline ? Enc::kInline : Enc::kRaw),
+               is_inline ? value : std::string_view());
   if (is_int) e->v.ival = ival;
   if (!is_int && !is_inline) e->v.ptr = StrBuf::Create(value);
   if (old == nullptr) {
@@ -453,8 +453,8 @@ void Db::ShrinkIfSparse() {
 }
 
 size_t Db::OverheadBytes() const {
-  return keys_.BucketBytes() + expires_.BucketBytes() +
-         keys_.size() * sizeof(Entry) + expires_.size() * sizeof(ExpireNode);
+  return keys_.BucketBytes() + expires_.BucketBytes() + keys_.size() * sizeof(Entry) +
+         expires_.size() * sizeof(ExpireNode);
 }
 
 }  // namespace cairn::store
