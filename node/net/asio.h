@@ -2,5 +2,7 @@
 // without including <utility>, which GCC 12 no longer pulls in transitively.
 #pragma once
 
-#include <boost/asio.hpp>
+// clang-format off
 #include <utility>
+#include <boost/asio.hpp>
+// clang-format on
