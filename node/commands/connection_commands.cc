@@ -9,6 +9,7 @@
 #include "node/commands/command.h"
 #include "node/commands/context.h"
 #include "node/commands/dispatcher.h"
+#include "node/commands/pubsub.h"
 
 namespace cairn::cmd {
 namespace {
@@ -44,7 +45,7 @@ void CmdPing(Context& ctx) {
     ctx.reply().Error("wrong number of arguments for 'ping' command");
     return;
   }
-  if (ctx.client().resp == 2 && ctx.client().subscriptions() > 0) {
+  if (ctx.client().resp == 2 && InPubSubMode(ctx.client())) {
     ctx.reply().Array(2);
     ctx.reply().Bulk("pong");
     ctx.reply().Bulk(ctx.argc() == 2 ? ctx.arg(1) : "");
@@ -166,6 +167,7 @@ void CmdReset(Context& ctx) {
   c.flags &= ~(kInMulti | kDirtyExec | kDirtyCas | kNoEvict);
   UnwatchAll(s, c);
   UnsubscribeAll(s, c);
+  ShardUnsubscribeAll(s, c);
   c.db_index = 0;
   c.resp = 2;
   c.reply.set_proto(2);

@@ -5,6 +5,7 @@
 
 #include "node/base/clock.h"
 #include "node/base/number.h"
+#include "node/commands/transaction.h"
 
 namespace cairn::cmd {
 
@@ -105,7 +106,9 @@ void Context::DbTouchedAll(int db_index) {
   for (auto& [k, clients] : server_.watched_keys) {
     if (db_index != -1 && k.first != db_index) continue;
     if (server_.db(k.first).FindRaw(k.second) == nullptr) continue;
-    for (ClientState* c : clients) c->flags |= kDirtyCas;
+    for (ClientState* c : clients) {
+      if (!WatchedWhileExpired(*c, k)) c->flags |= kDirtyCas;
+    }
   }
 }
 

@@ -8,6 +8,8 @@
 #include "node/base/memory.h"
 #include "node/base/number.h"
 #include "node/commands/context.h"
+#include "node/commands/pubsub.h"
+#include "node/commands/transaction.h"
 #include "node/protocol/errors.h"
 
 namespace cairn::cmd {
@@ -57,6 +59,13 @@ std::string UnknownCommandError(const std::vector<std::string_view>& argv,
 
 bool Dispatcher::Reject(ClientState& c, const CommandSpec* cmd, std::string_view msg) {
   if (cmd) cmd->rejected_calls++;
+  if (cmd != nullptr && cmd->name == "exec") {
+    // Redis ends the transaction: "-EXECABORT Transaction discarded because of: <msg>".
+    ExecAbort(server_, c, msg);
+    server_.stats.total_error_replies++;
+    server_.stats.errorstats["EXECABORT"]++;
+    return false;
+  }
   if (c.has(kInMulti)) c.flags |= kDirtyExec;
   c.reply.Error(msg);
   server_.stats.total_error_replies++;
@@ -96,7 +105,7 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
     Reject(c, cmd, err::kReadonly);
     return;
   }
-  if (c.resp == 2 && c.subscriptions() > 0 &&
+  if (c.resp == 2 && InPubSubMode(c) &&
       !IsOneOf(*cmd, {"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
                       "psubscribe", "punsubscribe", "quit", "reset"})) {
     std::string msg = "Can't execute '" + cmd->name +
@@ -181,6 +190,7 @@ void Dispatcher::ClientGone(ClientState& c) {
   UnblockClient(server_, c);
   UnwatchAll(server_, c);
   UnsubscribeAll(server_, c);
+  ShardUnsubscribeAll(server_, c);
   server_.clients.erase(c.id);
 }
 

@@ -14,6 +14,7 @@
 #include "node/commands/command.h"
 #include "node/commands/context.h"
 #include "node/commands/info.h"
+#include "node/commands/pubsub.h"
 #include "node/store/db.h"
 
 namespace cairn::cmd {
@@ -251,7 +252,7 @@ void StatsSection(Writer& w, ServerState& s) {
   w.Field("keyspace_misses", ks.misses);
   w.Field("pubsub_channels", s.channels.size());
   w.Field("pubsub_patterns", s.patterns.size());
-  w.Field("pubsubshard_channels", 0);
+  w.Field("pubsubshard_channels", ShardChannelCount(s));
   w.Field("latest_fork_usec", 0);
   w.Field("total_forks", 0);
   w.Field("migrate_cached_sockets", 0);

@@ -10,6 +10,7 @@
 #include "node/base/log.h"
 #include "node/base/memory.h"
 #include "node/commands/config_commands.h"
+#include "node/commands/transaction.h"
 #include "node/store/hash_table.h"
 
 namespace cairn::server {
@@ -59,6 +60,11 @@ Status Server::Init() {
   if (n > 0) state_.executable.assign(exe, static_cast<size_t>(n));
   state_.request_shutdown = [this] { BeginShutdown(); };
   dispatcher_.free_memory_if_needed = [this] { return FreeMemoryIfNeeded(); };
+  cmd::SetExecDispatcher(&dispatcher_);
+  // A key that expires invalidates WATCHers, as a write would.
+  store::Hooks().on_expired = [this](int db, std::string_view key) {
+    cmd::TouchWatchedKeyOnExpire(state_, db, key);
+  };
   InstallConfigHooks();
   store::Hooks().is_replica = !cfg.replicaof.empty();
 
