@@ -86,7 +86,10 @@ void Connection::DoRead() {
     qlen_ -= qpos_;
     qpos_ = 0;
   }
-  size_t want = kReadChunk;
+  // A pending command that already fills a chunk (a large argument) doubles
+  // the room; otherwise one chunk is enough. Growth is never driven by
+  // pipelined input, which is consumed as it arrives.
+  size_t want = qlen_ >= kReadChunk ? qlen_ : kReadChunk;
   if (qbuf_.size() - qlen_ < want) qbuf_.resize(qlen_ + want);
   read_in_flight_ = true;
   auto self = shared_from_this();
@@ -121,11 +124,7 @@ void Connection::OnRead(const error_code& ec, size_t n) {
     Teardown();
     return;
   }
-  if (!closing_) {
-    // Grow for a large pending argument (doubling) before the next read.
-    if (qlen_ == qbuf_.size() && qbuf_.size() >= kReadChunk) qbuf_.resize(qbuf_.size() * 2);
-    DoRead();
-  }
+  if (!closing_) DoRead();
 }
 
 void Connection::ProcessInput() {

@@ -13,13 +13,17 @@ from conftest import cairn_bin
 
 
 def raw(port, payload, src=None, timeout=5.0):
-    """Sends bytes, returns everything the server answers until it closes or goes quiet."""
+    """Sends bytes (if any), returns what the server answers until it closes or goes quiet.
+
+    Rejections (protected mode, maxclients) are read without sending first: the server
+    closes at once, and unread input would turn its close into a reset."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if src:
         s.bind((src, 0))
     s.settimeout(timeout)
     s.connect(("127.0.0.1", port))
-    s.sendall(payload)
+    if payload:
+        s.sendall(payload)
     out = b""
     try:
         while True:
@@ -96,7 +100,7 @@ def test_auth_without_password_configured(cairn):
 
 def test_protected_mode_refuses_non_loopback_source(start_cairn):
     srv = start_cairn("--bind", "127.0.0.1", "--protected-mode", "yes")
-    reply = raw(srv.port, b"PING\r\n", src="127.0.0.2")
+    reply = raw(srv.port, b"", src="127.0.0.2")
     assert reply.startswith(b"-DENIED Redis is running in protected mode")
     # From 127.0.0.1 it answers.
     assert raw(srv.port, b"PING\r\n") == b"+PONG\r\n"
@@ -108,7 +112,7 @@ def test_maxclients(start_cairn):
     srv = start_cairn("--maxclients", "2")
     a, b = srv.client(), srv.client()
     assert a.ping() and b.ping()
-    reply = raw(srv.port, b"PING\r\n")
+    reply = raw(srv.port, b"")
     assert reply == b"-ERR max number of clients reached\r\n"
     info = a.info("stats")
     assert info["rejected_connections"] >= 1
@@ -143,9 +147,8 @@ def test_info_has_redis_fields(cairn):
     assert info["cmdstat_set"]["calls"] == 1
 
 
-def test_info_sections_filter(cairn):
-    text = cairn.execute_command("INFO", "clients", "keyspace")
-    text = text.decode() if isinstance(text, bytes) else str(text)
+def test_info_sections_filter(cairn_server):
+    text = raw(cairn_server.port, b"INFO clients keyspace\r\n").decode()
     assert "# Clients" in text and "# Keyspace" in text and "# Server" not in text
 
 
@@ -155,14 +158,20 @@ def test_errorstats_and_commandstats_counts(cairn):
         cairn.lpush("s", "y")
     with pytest.raises(redis.exceptions.ResponseError):
         cairn.execute_command("NOSUCHCMD")
-    info = cairn.info("errorstats")
-    assert info["errorstat_WRONGTYPE"]["count"] == 1
-    assert info["errorstat_ERR"]["count"] == 1
+    text = cairn.execute_command("INFO", "errorstats")
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    lines = [l.strip() for l in text.splitlines()] if isinstance(text, str) else []
+    if not lines:  # redis-py parsed it into a dict
+        lines = ["%s:%s" % kv for kv in cairn.info("errorstats").items()]
+    assert any(l.startswith("errorstat_WRONGTYPE") and "count=1" in l or
+               l.startswith("errorstat_WRONGTYPE:{'count': 1}") for l in lines), lines
+    assert any(l.startswith("errorstat_ERR") and ("count=1" in l or "'count': 1" in l)
+               for l in lines), lines
 
 
 def test_client_commands(cairn_factory):
     a, b = cairn_factory(), cairn_factory()
-    assert a.execute_command("CLIENT", "SETNAME", "alpha") is True
+    assert a.execute_command("CLIENT", "SETNAME", "alpha") in (True, b"OK")
     assert a.execute_command("CLIENT", "GETNAME") == b"alpha"
     with pytest.raises(redis.exceptions.ResponseError, match="cannot contain spaces"):
         a.execute_command("CLIENT", "SETNAME", "a b")
@@ -230,7 +239,7 @@ def test_debug_digest_matches_stock_redis(cairn, start_redis):
 def test_scripting_answers_like_empty_redis(cairn):
     assert cairn.execute_command("FUNCTION", "LIST") == []
     assert cairn.execute_command("SCRIPT", "EXISTS", "a" * 40) == [0]
-    assert cairn.execute_command("SCRIPT", "FLUSH") is True
+    assert cairn.execute_command("SCRIPT", "FLUSH") in (True, b"OK")
     with pytest.raises(redis.exceptions.ResponseError, match="Lua"):
         cairn.execute_command("EVAL", "return 1", 0)
     with pytest.raises(redis.exceptions.ResponseError, match="NOSCRIPT"):
