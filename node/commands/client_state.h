@@ -78,9 +78,14 @@ struct ClientState {
   std::vector<std::pair<const CommandSpec*, std::vector<std::string>>> multi_queue;
   // WATCH: (db, key) pairs.
   std::vector<std::pair<int, std::string>> watched;
+  // The subset of `watched` that was already expired when WATCHed (Redis's
+  // watchedKey.expired); same type as DbKey (server_state.h), which cannot be
+  // named here. Cleared with `watched` by UnwatchAll.
+  std::set<std::pair<int, std::string>> watched_expired;
   // Pub/Sub
   std::set<std::string> channels;
   std::set<std::string> patterns;
+  std::set<std::string> shard_channels;  // SSUBSCRIBE
   BlockState block;
 
   // Pending reply bytes; `reply` writes here.

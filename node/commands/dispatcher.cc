@@ -164,6 +164,7 @@ void UnwatchAll(ServerState& s, ClientState& c) {
     if (it->second.empty()) s.watched_keys.erase(it);
   }
   c.watched.clear();
+  c.watched_expired.clear();
   c.flags &= ~kDirtyCas;
 }
 

@@ -1,5 +1,5 @@
-// Pub/Sub hooks for the rest of the server: sharded-channel subscriptions (kept
-// by pubsub_commands.cc, outside ClientState) must be dropped when a client
+// Pub/Sub hooks for the rest of the server: sharded-channel subscriptions
+// (ClientState/ServerState::shard_channels) must be dropped when a client
 // resets or goes away, and PING / CLIENT LIST need to know whether a client is
 // in subscribed mode.
 #pragma once

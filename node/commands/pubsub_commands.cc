@@ -2,14 +2,13 @@
 // the sharded variants (SSUBSCRIBE/SUNSUBSCRIBE/SPUBLISH) and PUBSUB's
 // introspection subcommands.
 //
-// Channel and pattern subscriptions live in ServerState::channels/patterns and
-// ClientState::channels/patterns. Shard channels (Redis 7.0; without a cluster
-// they behave as a second, pattern-less channel namespace) live here, keyed by
-// client id so that a client that disconnects without SUNSUBSCRIBE leaves only
-// an id behind, dropped the next time the shard registry is used. Messages and
-// confirmations are 3/4-element arrays on RESP2 and push frames on RESP3, written
-// into each receiver's own reply buffer followed by a flush request.
-#include <map>
+// Subscriptions are kept on both sides: ServerState::channels/patterns/
+// shard_channels map a name to its subscribers, ClientState::channels/patterns/
+// shard_channels list a client's names. Shard channels (Redis 7.0; without a
+// cluster they behave as a second, pattern-less channel namespace) are dropped
+// by ShardUnsubscribeAll on RESET and disconnect. Messages and confirmations
+// are 3/4-element arrays on RESP2 and push frames on RESP3, written into each
+// receiver's own reply buffer followed by a flush request.
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -24,35 +23,12 @@ namespace cairn::cmd {
 
 namespace {
 
-struct ShardRegistry {
-  std::unordered_map<std::string, std::set<uint64_t>> channels;  // channel -> client ids
-  std::map<uint64_t, std::set<std::string>> by_client;           // client id -> channels
-};
-
-ShardRegistry& Shards() {
-  static ShardRegistry r;
-  return r;
-}
-
-void ShardRemove(uint64_t id, const std::string& channel) {
-  auto& r = Shards();
-  auto it = r.channels.find(channel);
-  if (it == r.channels.end()) return;
-  it->second.erase(id);
-  if (it->second.empty()) r.channels.erase(it);
-}
-
-// Forgets shard subscriptions of clients no longer connected.
-void PruneGoneShardClients(const ServerState& s) {
-  auto& r = Shards();
-  for (auto it = r.by_client.begin(); it != r.by_client.end();) {
-    if (s.clients.count(it->first) != 0) {
-      ++it;
-      continue;
-    }
-    for (const auto& ch : it->second) ShardRemove(it->first, ch);
-    it = r.by_client.erase(it);
-  }
+// Drops c from the subscribers of shard channel `channel` on the server side.
+void ShardRemove(ServerState& s, ClientState& c, const std::string& channel) {
+  auto it = s.shard_channels.find(channel);
+  if (it == s.shard_channels.end()) return;
+  it->second.erase(&c);
+  if (it->second.empty()) s.shard_channels.erase(it);
 }
 
 // Redis's clientSubscriptionsCount: channels + patterns (shards count apart).
@@ -196,52 +172,41 @@ void CmdSSubscribe(Context& ctx) {
     ctx.reply().Error("SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
     return;
   }
-  PruneGoneShardClients(ctx.server());
-  auto& r = Shards();
+  ServerState& s = ctx.server();
   for (size_t i = 1; i < ctx.argc(); i++) {
     std::string ch(ctx.arg(i));
-    if (r.by_client[c.id].insert(ch).second) r.channels[ch].insert(c.id);
+    if (c.shard_channels.insert(ch).second) s.shard_channels[ch].insert(&c);
     Confirm(c, "ssubscribe", &ch, ShardCount(c));
   }
 }
 
-void ShardUnsubscribeOne(ClientState& c, const std::string& ch) {
-  auto& r = Shards();
-  auto it = r.by_client.find(c.id);
-  if (it != r.by_client.end() && it->second.erase(ch) != 0) {
-    ShardRemove(c.id, ch);
-    if (it->second.empty()) r.by_client.erase(it);
-  }
+void ShardUnsubscribeOne(ServerState& s, ClientState& c, const std::string& ch) {
+  if (c.shard_channels.erase(ch) != 0) ShardRemove(s, c, ch);
   Confirm(c, "sunsubscribe", &ch, ShardCount(c));
 }
 
 void CmdSUnsubscribe(Context& ctx) {
   ClientState& c = ctx.client();
   if (ctx.argc() > 1) {
-    for (size_t i = 1; i < ctx.argc(); i++) ShardUnsubscribeOne(c, std::string(ctx.arg(i)));
+    for (size_t i = 1; i < ctx.argc(); i++)
+      ShardUnsubscribeOne(ctx.server(), c, std::string(ctx.arg(i)));
     return;
   }
-  auto& r = Shards();
-  auto it = r.by_client.find(c.id);
-  if (it == r.by_client.end() || it->second.empty()) {
+  if (c.shard_channels.empty()) {
     Confirm(c, "sunsubscribe", nullptr, ShardCount(c));
     return;
   }
-  std::vector<std::string> all(it->second.begin(), it->second.end());
-  for (const auto& ch : all) ShardUnsubscribeOne(c, ch);
+  std::vector<std::string> all(c.shard_channels.begin(), c.shard_channels.end());
+  for (const auto& ch : all) ShardUnsubscribeOne(ctx.server(), c, ch);
 }
 
 void CmdSPublish(Context& ctx) {
   ServerState& s = ctx.server();
-  PruneGoneShardClients(s);
   int64_t receivers = 0;
-  auto& r = Shards();
-  auto it = r.channels.find(std::string(ctx.arg(1)));
-  if (it != r.channels.end()) {
-    for (uint64_t id : it->second) {
-      auto c = s.clients.find(id);
-      if (c == s.clients.end()) continue;
-      Deliver(*c->second, "smessage", ctx.arg(1), ctx.arg(2));
+  auto it = s.shard_channels.find(std::string(ctx.arg(1)));
+  if (it != s.shard_channels.end()) {
+    for (ClientState* r : it->second) {
+      Deliver(*r, "smessage", ctx.arg(1), ctx.arg(2));
       receivers++;
     }
   }
@@ -287,14 +252,8 @@ void CmdPubSubNumSub(Context& ctx) { NumSub(ctx, ctx.server().channels); }
 void CmdPubSubNumPat(Context& ctx) {
   ctx.reply().Int(static_cast<int64_t>(ctx.server().patterns.size()));
 }
-void CmdPubSubShardChannels(Context& ctx) {
-  PruneGoneShardClients(ctx.server());
-  ChannelList(ctx, Shards().channels);
-}
-void CmdPubSubShardNumSub(Context& ctx) {
-  PruneGoneShardClients(ctx.server());
-  NumSub(ctx, Shards().channels);
-}
+void CmdPubSubShardChannels(Context& ctx) { ChannelList(ctx, ctx.server().shard_channels); }
+void CmdPubSubShardNumSub(Context& ctx) { NumSub(ctx, ctx.server().shard_channels); }
 
 void CmdPubSubHelp(Context& ctx) {
   static const char* const kLines[] = {
@@ -350,25 +309,16 @@ constexpr uint32_t kIntrospect = kPubSub | kLoading | kStale;
 
 }  // namespace
 
-size_t ShardSubscriptionCount(const ClientState& c) {
-  auto it = Shards().by_client.find(c.id);
-  return it == Shards().by_client.end() ? 0 : it->second.size();
-}
+size_t ShardSubscriptionCount(const ClientState& c) { return c.shard_channels.size(); }
 
 size_t ShardUnsubscribeAll(ServerState& s, ClientState& c) {
-  auto& r = Shards();
-  auto it = r.by_client.find(c.id);
-  if (it == r.by_client.end()) return 0;
-  size_t n = it->second.size();
-  for (const auto& ch : it->second) ShardRemove(c.id, ch);
-  r.by_client.erase(it);
+  size_t n = c.shard_channels.size();
+  for (const auto& ch : c.shard_channels) ShardRemove(s, c, ch);
+  c.shard_channels.clear();
   return n;
 }
 
-size_t ShardChannelCount(const ServerState& s) {
-  PruneGoneShardClients(s);
-  return Shards().channels.size();
-}
+size_t ShardChannelCount(const ServerState& s) { return s.shard_channels.size(); }
 
 bool InPubSubMode(const ClientState& c) {
   return c.subscriptions() > 0 || ShardSubscriptionCount(c) > 0;

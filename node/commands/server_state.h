@@ -67,6 +67,8 @@ struct ServerState {
   // Pub/Sub: channel -> subscribers, pattern -> subscribers.
   std::unordered_map<std::string, std::set<ClientState*>> channels;
   std::map<std::string, std::set<ClientState*>> patterns;
+  // Sharded Pub/Sub: shard channel -> subscribers (SSUBSCRIBE).
+  std::unordered_map<std::string, std::set<ClientState*>> shard_channels;
 
   // WATCH: (db,key) -> clients watching it.
   std::map<DbKey, std::set<ClientState*>> watched_keys;

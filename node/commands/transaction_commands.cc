@@ -8,8 +8,6 @@
 // (so blocking commands answer at once, as Redis's CLIENT_DENY_BLOCKING), then
 // unwatches and leaves MULTI.
 #include <algorithm>
-#include <map>
-#include <set>
 
 #include "node/commands/command.h"
 #include "node/commands/context.h"
@@ -26,35 +24,8 @@ Dispatcher* g_exec_dispatcher = nullptr;
 
 using MultiQueue = decltype(ClientState::multi_queue);
 
-// Keys each client WATCHed while they were already expired (Redis's
-// watchedKey.expired), by client id. ClientState has no room for the flag, so
-// it lives here; an entry only counts while the key is also in c.watched, and
-// WATCH rewrites the flag of every key it adds.
-std::map<uint64_t, std::set<DbKey>>& StaleWatches() {
-  static std::map<uint64_t, std::set<DbKey>> m;
-  return m;
-}
-
 bool IsWatching(const ClientState& c, const DbKey& key) {
   return std::find(c.watched.begin(), c.watched.end(), key) != c.watched.end();
-}
-
-void ForgetStaleWatches(const ClientState& c) { StaleWatches().erase(c.id); }
-
-// Drops entries of clients that are gone (they cannot UNWATCH any more).
-void PruneStaleWatches(const ServerState& s) {
-  auto& m = StaleWatches();
-  for (auto it = m.begin(); it != m.end();) {
-    if (s.clients.count(it->first) == 0)
-      it = m.erase(it);
-    else
-      ++it;
-  }
-}
-
-void UnwatchClient(ServerState& s, ClientState& c) {
-  UnwatchAll(s, c);
-  ForgetStaleWatches(c);
 }
 
 // Redis's isWatchedKeyExpired: a key that was live at WATCH and whose TTL has
@@ -73,7 +44,7 @@ bool WatchedKeyExpired(ServerState& s, const ClientState& c) {
 void DiscardTransaction(ServerState& s, ClientState& c) {
   c.multi_queue.clear();
   c.flags &= ~(kInMulti | kDirtyCas | kDirtyExec);
-  UnwatchClient(s, c);
+  UnwatchAll(s, c);
 }
 
 void CmdMulti(Context& ctx) {
@@ -131,7 +102,7 @@ void CmdExec(Context& ctx) {
     return;
   }
   // Unwatch first: the transaction's own writes must not fail it.
-  UnwatchClient(s, c);
+  UnwatchAll(s, c);
   MultiQueue queue;
   queue.swap(c.multi_queue);
   c.reply.Array(queue.size());
@@ -159,27 +130,21 @@ void CmdWatch(Context& ctx) {
     ctx.reply().Ok();
     return;
   }
-  if (c.watched.empty()) ForgetStaleWatches(c);
   for (size_t i = 1; i < ctx.argc(); i++) {
     DbKey key(c.db_index, std::string(ctx.arg(i)));
     if (IsWatching(c, key)) continue;
     s.watched_keys[key].insert(&c);
     store::Entry* e = ctx.db().FindRaw(key.second);
-    bool expired = e != nullptr && ctx.db().IsExpired(e);
-    if (expired) {
-      if (StaleWatches().count(c.id) == 0 && s.clients.count(c.id) != 0) PruneStaleWatches(s);
-      StaleWatches()[c.id].insert(key);
-    } else {
-      auto it = StaleWatches().find(c.id);
-      if (it != StaleWatches().end()) it->second.erase(key);
-    }
+    // Redis's watchedKey.expired: such a key counts as absent, not changed.
+    // The key is new to c.watched, so watched_expired cannot hold it yet.
+    if (e != nullptr && ctx.db().IsExpired(e)) c.watched_expired.insert(key);
     c.watched.push_back(std::move(key));
   }
   ctx.reply().Ok();
 }
 
 void CmdUnwatch(Context& ctx) {
-  UnwatchClient(ctx.server(), ctx.client());
+  UnwatchAll(ctx.server(), ctx.client());
   ctx.client().flags &= ~kDirtyCas;
   ctx.reply().Ok();
 }
@@ -217,10 +182,10 @@ void ExecAbort(ServerState& s, ClientState& c, std::string_view msg) {
   c.reply.Error(e);
 }
 
+// watched_expired is a subset of watched: WATCH adds to both, UnwatchAll
+// clears both.
 bool WatchedWhileExpired(const ClientState& c, const DbKey& key) {
-  auto it = StaleWatches().find(c.id);
-  if (it == StaleWatches().end() || it->second.count(key) == 0) return false;
-  return IsWatching(c, key);
+  return c.watched_expired.count(key) != 0;
 }
 
 void TouchWatchedKeyOnExpire(ServerState& s, int db, std::string_view key) {
@@ -232,7 +197,7 @@ void TouchWatchedKeyOnExpire(ServerState& s, int db, std::string_view key) {
     if (WatchedWhileExpired(*c, k)) {
       // It was already expired when watched; now it is simply gone, which
       // WATCH treats the same way. From here on it is an ordinary watch.
-      StaleWatches()[c->id].erase(k);
+      c->watched_expired.erase(k);
       continue;
     }
     c->flags |= kDirtyCas;

@@ -241,6 +241,25 @@ def test_sharded_channels(raw, cairn):
     assert cairn.execute_command("PUBSUB", "SHARDCHANNELS") == []
 
 
+def test_disconnect_drops_shard_subscriptions(raw, cairn):
+    c = raw()
+    c.send("SSUBSCRIBE", "gone-ch")
+    assert c.read() == [b"ssubscribe", b"gone-ch", 1]
+    assert cairn.execute_command("PUBSUB", "SHARDNUMSUB", "gone-ch") == [b"gone-ch", 1]
+    assert cairn.info("stats")["pubsubshard_channels"] == 1
+    c.close()
+    # The server notices the closed socket asynchronously: poll, bounded.
+    deadline = time.monotonic() + 5.0
+    while True:
+        numsub = cairn.execute_command("PUBSUB", "SHARDNUMSUB", "gone-ch")
+        shard_channels = cairn.info("stats")["pubsubshard_channels"]
+        if (numsub == [b"gone-ch", 0] and shard_channels == 0) or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert numsub == [b"gone-ch", 0]
+    assert shard_channels == 0
+    assert cairn.execute_command("SPUBLISH", "gone-ch", "m") == 0
+
 def test_subscribe_inside_multi(raw):
     c = raw()
     assert c.call("MULTI") == "OK"
