@@ -9,7 +9,11 @@ import time
 import pytest
 import redis
 
-from conftest import cairn_bin
+
+
+def cairn_bin():
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    return os.path.abspath(os.environ.get("CAIRN_BIN", os.path.join(repo, "build", "cairn")))
 
 
 def raw(port, payload, src=None, timeout=5.0):
