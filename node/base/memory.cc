@@ -9,6 +9,10 @@
 #include <cstdlib>
 #include <new>
 
+// Present only when jemalloc is linked in (weak, so libc builds link too).
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen)
+    __attribute__((weak));
+
 namespace cairn::base {
 namespace {
 std::atomic<size_t> g_used{0};
@@ -38,6 +42,15 @@ size_t ProcessRss() {
   std::fclose(f);
   if (n != 2) return 0;
   return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string AllocatorName() {
+  if (mallctl == nullptr) return "libc";
+  const char* version = nullptr;
+  size_t len = sizeof(version);
+  if (mallctl("version", &version, &len, nullptr, 0) != 0 || version == nullptr) return "jemalloc";
+  std::string v(version);
+  return "jemalloc-" + v.substr(0, v.find('-'));
 }
 
 size_t TotalSystemMemory() {

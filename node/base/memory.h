@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace cairn::base {
 
@@ -16,6 +17,8 @@ void UpdatePeakMemory();
 void ResetPeakMemory();
 // Resident set size from /proc/self/statm.
 size_t ProcessRss();
+// "jemalloc-5.3.0" when the binary runs on jemalloc, else "libc" (INFO mem_allocator).
+std::string AllocatorName();
 // Physical memory of the machine (INFO total_system_memory).
 size_t TotalSystemMemory();
 

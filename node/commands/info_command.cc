@@ -179,7 +179,7 @@ void MemorySection(Writer& w, ServerState& s) {
   w.Field("mem_clients_normal", 0);
   w.Field("mem_cluster_links", 0);
   w.Field("mem_aof_buffer", 0);
-  w.Field("mem_allocator", "libc");
+  w.Field("mem_allocator", base::AllocatorName());
   w.Field("active_defrag_running", 0);
   w.Field("lazyfree_pending_objects", 0);
   w.Field("lazyfreed_objects", 0);

@@ -103,10 +103,18 @@ PackedList PackedList::Clone() const {
   return p;
 }
 
-uint32_t PackedList::size() const {
-  uint32_t c;
-  std::memcpy(&c, buf_ + 4, 4);
+uint16_t PackedList::RawCount() const {
+  uint16_t c;
+  std::memcpy(&c, buf_ + 4, 2);
   return c;
+}
+
+uint32_t PackedList::size() const {
+  uint16_t c = RawCount();
+  if (c != kCountUnknown) return c;
+  uint32_t n = 0;
+  for (uint32_t off = First(); off < End(); off = Next(off)) n++;
+  return n;
 }
 
 uint32_t PackedList::bytes() const {
@@ -118,7 +126,10 @@ uint32_t PackedList::bytes() const {
 size_t PackedList::AllocatedBytes() const { return base::ZUsableSize(buf_); }
 
 void PackedList::SetBytes(uint32_t b) { std::memcpy(buf_, &b, 4); }
-void PackedList::SetCount(uint32_t c) { std::memcpy(buf_ + 4, &c, 4); }
+void PackedList::SetCount(uint32_t c) {
+  uint16_t v = c >= kCountUnknown ? kCountUnknown : static_cast<uint16_t>(c);
+  std::memcpy(buf_ + 4, &v, 2);
+}
 
 void PackedList::Resize(uint32_t new_bytes) {
   buf_ = static_cast<unsigned char*>(base::ZRealloc(buf_, new_bytes));
@@ -167,7 +178,7 @@ uint32_t PackedList::Insert(uint32_t off, std::string_view value) {
   std::memcpy(p + n, value.data(), value.size());
   PutBacklen(p + n + value.size(), n + value.size());
   SetBytes(static_cast<uint32_t>(old_bytes + esize));
-  SetCount(size() + 1);
+  if (RawCount() != kCountUnknown) SetCount(RawCount() + 1u);
   return off;
 }
 
@@ -181,7 +192,7 @@ uint32_t PackedList::Erase(uint32_t off, uint32_t n) {
   uint32_t old_bytes = bytes();
   std::memmove(buf_ + off, buf_ + end, old_bytes - end);
   SetBytes(old_bytes - (end - off));
-  SetCount(size() - removed);
+  if (RawCount() != kCountUnknown) SetCount(RawCount() - removed);
   Resize(bytes());
   return off;
 }

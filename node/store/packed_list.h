@@ -2,11 +2,12 @@
 // counterpart of Redis's listpack. Small hashes, sets and sorted sets and every
 // list node use it, which is what keeps their memory per element near Redis's.
 //
-// Layout (docs/architecture.md): [u32 total_bytes][u32 count] then entries, each
+// Layout (docs/architecture.md): [u32 total_bytes][u16 count] then entries, each
 //   [varint len][len bytes][backlen]
 // where backlen is the byte size of "varint len + bytes" written as a reversed
 // varint (7 bits per byte, high bit = more, read from the end), so the list can
-// be walked in both directions. Offsets (uint32) name entries.
+// be walked in both directions. Offsets (uint32) name entries. A count of 65535
+// means "65535 or more": size() then counts by walking, as listpack does.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +34,8 @@ class PackedList {
   size_t AllocatedBytes() const;
 
   // Entry offsets. End() is one past the last entry; First()==End() when empty.
-  static constexpr uint32_t kHeader = 8;
+  static constexpr uint32_t kHeader = 6;
+  static constexpr uint16_t kCountUnknown = 0xFFFF;
   uint32_t First() const { return kHeader; }
   uint32_t End() const { return bytes(); }
   uint32_t Next(uint32_t off) const;
@@ -61,6 +63,7 @@ class PackedList {
  private:
   void SetBytes(uint32_t b);
   void SetCount(uint32_t c);
+  uint16_t RawCount() const;
   void Resize(uint32_t new_bytes);
   unsigned char* buf_;
 };

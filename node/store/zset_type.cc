@@ -18,10 +18,20 @@ const PackedList* AsPacked(const void* p) { return static_cast<const PackedList*
 ZSkipList* AsSkip(void* p) { return static_cast<ZSkipList*>(p); }
 const ZSkipList* AsSkip(const void* p) { return static_cast<const ZSkipList*>(p); }
 
+// Packed score encoding: an integral score of at most 7 characters is kept as
+// its decimal text ("1", "-42"), as compact as Redis's listpack integers;
+// every other score is its 8 raw IEEE-754 bytes. The length tells them apart
+// (text is never 8 bytes long), and both round-trip exactly.
 double DecodeScore(std::string_view s) {
   double d = 0;
-  if (s.size() == sizeof(double)) std::memcpy(&d, s.data(), sizeof(double));
-  return d;
+  if (s.size() == sizeof(double)) {
+    std::memcpy(&d, s.data(), sizeof(double));
+    return d;
+  }
+  int64_t v = 0;
+  bool neg = !s.empty() && s[0] == '-';
+  for (size_t i = neg ? 1 : 0; i < s.size(); i++) v = v * 10 + (s[i] - '0');
+  return static_cast<double>(neg ? -v : v);
 }
 
 // Redis's listpack keeps a score as text that it re-encodes as an integer
@@ -29,10 +39,16 @@ double DecodeScore(std::string_view s) {
 struct ScoreBytes {
   explicit ScoreBytes(double d) {
     if (d == 0) d = 0.0;
+    if (d >= -999999 && d <= 9999999 && d == static_cast<double>(static_cast<int64_t>(d))) {
+      len = base::FormatInt64(b, static_cast<int64_t>(d));
+      return;
+    }
     std::memcpy(b, &d, sizeof(double));
+    len = sizeof(double);
   }
-  std::string_view view() const { return std::string_view(b, sizeof(double)); }
-  char b[sizeof(double)];
+  std::string_view view() const { return std::string_view(b, len); }
+  char b[24];
+  size_t len;
 };
 
 // --- packed form: offsets name the member entry of a pair -----------------

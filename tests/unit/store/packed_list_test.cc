@@ -185,3 +185,18 @@ TEST_CASE("random operations match a vector model", "[packed_list]") {
   }
   Verify(pl, model);
 }
+
+TEST_CASE("PackedList count saturates past 65535 and is then counted by walking") {
+  cairn::store::PackedList pl;
+  for (int i = 0; i < 70000; i++) pl.PushBack(i % 2 ? "x" : "");
+  REQUIRE(pl.size() == 70000);
+  REQUIRE(pl.Get(pl.Seek(69999)) == "x");
+  pl.Erase(pl.First(), 10000);
+  REQUIRE(pl.size() == 60000);
+  pl.PushFront("head");
+  REQUIRE(pl.size() == 60001);
+  REQUIRE(pl.Get(pl.First()) == "head");
+  // 30000 "x" (3 bytes each), 30000 "" (2 bytes each) and "head".
+  REQUIRE(pl.bytes() == cairn::store::PackedList::kHeader + 30000 * 3 + 30000 * 2 +
+                            cairn::store::PackedList::EntrySize(4));
+}
