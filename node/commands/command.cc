@@ -12,6 +12,7 @@ CommandSpec& CommandTable::Add(CommandSpec spec) {
   auto p = std::make_unique<CommandSpec>(std::move(spec));
   CommandSpec& ref = *p;
   cmds_[key] = std::move(p);
+  index_[ref.name] = &ref;
   return ref;
 }
 
@@ -35,8 +36,8 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
     char c = name[i];
     buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   }
-  auto it = cmds_.find(std::string(buf, name.size()));
-  return it == cmds_.end() ? nullptr : it->second.get();
+  auto it = index_.find(std::string_view(buf, name.size()));
+  return it == index_.end() ? nullptr : it->second;
 }
 
 const CommandSpec* CommandTable::Resolve(const std::vector<std::string_view>& argv) const {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -89,6 +90,8 @@ class CommandTable {
 
  private:
   std::map<std::string, std::unique_ptr<CommandSpec>> cmds_;
+  // Hashed index over cmds_ for the per-command lookup.
+  std::unordered_map<std::string_view, const CommandSpec*> index_;
 };
 
 // Registers every command family.

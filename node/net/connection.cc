@@ -65,6 +65,7 @@ void Connection::Start(const std::string& reject) {
   }
   const auto& cfg = server_.config->v();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
   SetKeepAlive(cfg.tcp_keepalive);
   client_.id = server_.next_client_id++;
   client_.ctime_ms = base::NowMs();
@@ -93,8 +94,24 @@ void Connection::DoRead() {
   if (qbuf_.size() - qlen_ < want) qbuf_.resize(qlen_ + want);
   read_in_flight_ = true;
   auto self = shared_from_this();
-  socket_.async_read_some(asio::buffer(qbuf_.data() + qlen_, qbuf_.size() - qlen_),
-                          [self](const error_code& ec, size_t n) { self->OnRead(ec, n); });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self](const error_code& ec) { self->OnReadable(ec); });
+}
+
+void Connection::OnReadable(const error_code& ec) {
+  read_in_flight_ = false;
+  if (closed_) return;
+  if (ec) {
+    OnRead(ec, 0);
+    return;
+  }
+  error_code rec;
+  size_t n = socket_.read_some(asio::buffer(qbuf_.data() + qlen_, qbuf_.size() - qlen_), rec);
+  if (rec == asio::error::would_block || rec == asio::error::try_again) {
+    DoRead();
+    return;
+  }
+  OnRead(rec, n);
 }
 
 void Connection::OnRead(const error_code& ec, size_t n) {
@@ -198,12 +215,29 @@ void Connection::MaybeWrite() {
     return;
   }
   if (!CheckOutputLimits()) return;
+  // Write directly; the common case (a reply that fits the socket buffer)
+  // ends here without a completion handler.
+  error_code ec;
+  size_t n = socket_.write_some(asio::buffer(client_.out), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    Teardown();
+    return;
+  }
+  server_.stats.net_output_bytes += n;
+  if (n == client_.out.size()) {
+    if (client_.out.capacity() > kShrinkAbove)
+      std::string().swap(client_.out);
+    else
+      client_.out.clear();
+    if (closing_) Teardown();
+    return;
+  }
   writing_.swap(client_.out);
   client_.out.clear();
   write_in_flight_ = true;
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self](const error_code& ec, size_t n) { self->OnWrite(ec, n); });
+  asio::async_write(socket_, asio::buffer(writing_.data() + n, writing_.size() - n),
+                    [self](const error_code& ec, size_t m) { self->OnWrite(ec, m); });
 }
 
 void Connection::OnWrite(const error_code& ec, size_t n) {

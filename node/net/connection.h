@@ -8,8 +8,11 @@
 // - Read path: bytes land in `qbuf_` after `qlen_`; every complete command is
 //   parsed (zero-copy views into qbuf_) and executed in order (pipelining); a
 //   blocked client stops consuming its buffer until it is woken.
-// - Write path: replies accumulate in ClientState::out; one async_write is in
-//   flight at a time (`writing_`), and what arrives meanwhile waits in `out`.
+// - The socket is non-blocking and driven like Redis's event loop: wait for
+//   readability, then one read; replies are written directly, and only what
+//   the kernel does not take goes to an async_write (`writing_`, one in flight;
+//   what arrives meanwhile waits in `out`). This saves the speculative read
+//   and the completion hop per request that plain async_read/async_write cost.
 // - Limits: client-query-buffer-limit and client-output-buffer-limit close the
 //   client as Redis does; a protocol error replies Redis's message and closes
 //   after the reply is written.
@@ -50,6 +53,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public cmd::
 
  private:
   void DoRead();
+  void OnReadable(const boost::system::error_code& ec);
   void OnRead(const boost::system::error_code& ec, size_t n);
   // Parses and executes every complete command in the buffer.
   void ProcessInput();
