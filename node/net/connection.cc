@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "node/base/clock.h"
 #include "node/base/log.h"
@@ -12,61 +15,47 @@
 namespace cairn::net {
 
 namespace asio = boost::asio;
-using boost::system::error_code;
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;  // PROTO_IOBUF_LEN
 constexpr size_t kShrinkAbove = 64 * 1024;
-
-std::string EndpointString(const asio::ip::tcp::endpoint& ep) {
-  const auto addr = ep.address();
-  std::string ip = addr.is_v6() && addr.to_v6().is_v4_mapped()
-                       ? asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string()
-                       : addr.to_string();
-  return ip + ":" + std::to_string(ep.port());
-}
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, cmd::ServerState& server,
-                       cmd::Dispatcher& dispatcher)
-    : socket_(std::move(socket)), server_(server), dispatcher_(dispatcher) {}
+Connection::Connection(int fd, std::string addr, std::string laddr, asio::io_context& io,
+                       Poller& poller, cmd::ServerState& server, cmd::Dispatcher& dispatcher)
+    : fd_(fd), io_(io), poller_(poller), server_(server), dispatcher_(dispatcher) {
+  client_.addr = std::move(addr);
+  client_.laddr = std::move(laddr);
+}
 
-Connection::~Connection() = default;
-
-int Connection::Fd() const { return const_cast<asio::ip::tcp::socket&>(socket_).native_handle(); }
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 void Connection::SetKeepAlive(int seconds) {
   if (seconds <= 0) return;
-  int fd = Fd();
   int yes = 1;
-  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof(yes));
+  setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof(yes));
   // As Redis's anetKeepAlive: first probe after `seconds`, then every third
   // of it, three probes before giving up.
   int idle = seconds, intvl = seconds / 3 > 0 ? seconds / 3 : 1, cnt = 3;
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+  setsockopt(fd_, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  setsockopt(fd_, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+  setsockopt(fd_, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
-void Connection::Start(const std::string& reject) {
-  error_code ec;
-  auto peer = socket_.remote_endpoint(ec);
-  if (!ec) client_.addr = EndpointString(peer);
-  auto local = socket_.local_endpoint(ec);
-  if (!ec) client_.laddr = EndpointString(local);
-  if (!reject.empty()) {
-    server_.stats.rejected_connections++;
-    // Best effort, as Redis: one write attempt, then close.
-    socket_.non_blocking(true, ec);
-    asio::write(socket_, asio::buffer(reject), ec);
-    socket_.close(ec);
+void Connection::Start() {
+  const auto& cfg = server_.config->v();
+  int yes = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+  SetKeepAlive(cfg.tcp_keepalive);
+  self_ = shared_from_this();
+  if (!poller_.Add(fd_, this)) {
+    log::Net().warn("Registering client socket: {}", std::strerror(errno));
     closed_ = true;
+    self_.reset();
     return;
   }
-  const auto& cfg = server_.config->v();
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
-  SetKeepAlive(cfg.tcp_keepalive);
   client_.id = server_.next_client_id++;
   client_.ctime_ms = base::NowMs();
   client_.last_interaction_ms = client_.ctime_ms;
@@ -74,74 +63,45 @@ void Connection::Start(const std::string& reject) {
   client_.io = this;
   server_.clients[client_.id] = &client_;
   server_.stats.total_connections_received++;
-  DoRead();
 }
 
-void Connection::DoRead() {
-  if (closed_ || read_in_flight_) return;
-  // Compact consumed bytes, then make room: at least one chunk, more when a
-  // large argument is known to be coming (geometric, so a hostile length
-  // header cannot make us allocate everything at once).
+void Connection::OnReadable() {
+  if (closed_) return;
+  // Compact consumed bytes, then make room: one chunk, or double the pending
+  // command when it already fills a chunk (a large argument). Pipelined input
+  // never grows the buffer: it is consumed as it arrives.
   if (qpos_ > 0) {
     if (qpos_ < qlen_) qbuf_.replace(0, qlen_ - qpos_, qbuf_, qpos_, qlen_ - qpos_);
     qlen_ -= qpos_;
     qpos_ = 0;
   }
-  // A pending command that already fills a chunk (a large argument) doubles
-  // the room; otherwise one chunk is enough. Growth is never driven by
-  // pipelined input, which is consumed as it arrives.
   size_t want = qlen_ >= kReadChunk ? qlen_ : kReadChunk;
   if (qbuf_.size() - qlen_ < want) qbuf_.resize(qlen_ + want);
-  read_in_flight_ = true;
-  auto self = shared_from_this();
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self](const error_code& ec) { self->OnReadable(ec); });
+  ssize_t n = ::recv(fd_, qbuf_.data() + qlen_, qbuf_.size() - qlen_, 0);
+  if (n > 0) {
+    OnRead(static_cast<size_t>(n));
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n == 0)
+    log::Net().debug("Client closed connection id={} addr={}", client_.id, client_.addr);
+  else
+    log::Net().debug("Error reading from client: {}", std::strerror(errno));
+  Teardown();
 }
 
-void Connection::OnReadable(const error_code& ec) {
-  read_in_flight_ = false;
-  if (closed_) return;
-  if (ec) {
-    OnRead(ec, 0);
-    return;
-  }
-  error_code rec;
-  size_t n = socket_.read_some(asio::buffer(qbuf_.data() + qlen_, qbuf_.size() - qlen_), rec);
-  if (rec == asio::error::would_block || rec == asio::error::try_again) {
-    DoRead();
-    return;
-  }
-  OnRead(rec, n);
-}
-
-void Connection::OnRead(const error_code& ec, size_t n) {
-  read_in_flight_ = false;
-  if (closed_) return;
-  if (ec) {
-    if (ec != asio::error::eof && ec != asio::error::connection_reset &&
-        ec != asio::error::operation_aborted) {
-      log::Net().debug("Error reading from client: {}", ec.message());
-    } else {
-      log::Net().debug("Client closed connection id={} addr={}", client_.id, client_.addr);
-    }
-    Teardown();
-    return;
-  }
+void Connection::OnRead(size_t n) {
   qlen_ += n;
   server_.stats.net_input_bytes += n;
   ProcessInput();
   if (closed_) return;
   const auto& cfg = server_.config->v();
   if (static_cast<int64_t>(qlen_ - qpos_) > cfg.client_query_buffer_limit) {
-    log::Net().warn(
-        "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: "
-        "...)",
-        client_.id, client_.addr);
+    log::Net().warn("Closing client that reached max query buffer length: id={} addr={}",
+                    client_.id, client_.addr);
     server_.stats.client_qbuf_limit_disconnections++;
     Teardown();
-    return;
   }
-  if (!closing_) DoRead();
 }
 
 void Connection::ProcessInput() {
@@ -176,7 +136,7 @@ void Connection::ProcessInput() {
   }
   if (qpos_ == qlen_) {
     qpos_ = qlen_ = 0;
-    if (qbuf_.size() > kShrinkAbove && !read_in_flight_) {
+    if (qbuf_.size() > kShrinkAbove) {
       std::string().swap(qbuf_);
     }
   }
@@ -209,22 +169,22 @@ bool Connection::CheckOutputLimits() {
 }
 
 void Connection::MaybeWrite() {
-  if (closed_ || write_in_flight_) return;
+  if (closed_ || write_pos_ < writing_.size()) return;  // the poller drives a backlog
   if (client_.out.empty()) {
     if (closing_) Teardown();
     return;
   }
   if (!CheckOutputLimits()) return;
-  // Write directly; the common case (a reply that fits the socket buffer)
-  // ends here without a completion handler.
-  error_code ec;
-  size_t n = socket_.write_some(asio::buffer(client_.out), ec);
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
-    Teardown();
-    return;
+  ssize_t n = ::send(fd_, client_.out.data(), client_.out.size(), MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      Teardown();
+      return;
+    }
+    n = 0;
   }
-  server_.stats.net_output_bytes += n;
-  if (n == client_.out.size()) {
+  server_.stats.net_output_bytes += static_cast<uint64_t>(n);
+  if (static_cast<size_t>(n) == client_.out.size()) {
     if (client_.out.capacity() > kShrinkAbove)
       std::string().swap(client_.out);
     else
@@ -232,34 +192,37 @@ void Connection::MaybeWrite() {
     if (closing_) Teardown();
     return;
   }
+  // The kernel took part of it: keep the rest and wait for writability.
   writing_.swap(client_.out);
   client_.out.clear();
-  write_in_flight_ = true;
-  auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(writing_.data() + n, writing_.size() - n),
-                    [self](const error_code& ec, size_t m) { self->OnWrite(ec, m); });
+  write_pos_ = static_cast<size_t>(n);
+  poller_.WantWrite(fd_, this, true);
 }
 
-void Connection::OnWrite(const error_code& ec, size_t n) {
-  write_in_flight_ = false;
-  if (closed_) return;
-  server_.stats.net_output_bytes += n;
-  if (ec) {
-    Teardown();
+void Connection::OnWritable() {
+  if (closed_ || write_pos_ >= writing_.size()) return;
+  ssize_t n = ::send(fd_, writing_.data() + write_pos_, writing_.size() - write_pos_,
+                     MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) Teardown();
     return;
   }
+  server_.stats.net_output_bytes += static_cast<uint64_t>(n);
+  write_pos_ += static_cast<size_t>(n);
+  if (write_pos_ < writing_.size()) return;
   if (writing_.capacity() > kShrinkAbove)
     std::string().swap(writing_);
   else
     writing_.clear();
+  write_pos_ = 0;
+  poller_.WantWrite(fd_, this, false);
   MaybeWrite();
 }
 
 void Connection::RequestFlush() {
   if (closed_ || flush_posted_) return;
   flush_posted_ = true;
-  auto self = shared_from_this();
-  asio::post(socket_.get_executor(), [self] {
+  asio::post(io_, [self = shared_from_this()] {
     self->flush_posted_ = false;
     if (self->closed_) return;
     // A woken client may have pipelined commands waiting behind the blocking one.
@@ -274,7 +237,7 @@ void Connection::Close(bool after_reply) {
   if (closed_) return;
   if (after_reply) {
     closing_ = true;
-    if (!write_in_flight_) MaybeWrite();
+    MaybeWrite();
     return;
   }
   Teardown();
@@ -286,9 +249,12 @@ void Connection::Teardown() {
   closing_ = true;
   dispatcher_.ClientGone(client_);
   client_.io = nullptr;
-  error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  poller_.Remove(fd_);
+  ::shutdown(fd_, SHUT_RDWR);
+  ::close(fd_);
+  fd_ = -1;
+  // Die after the current event batch: the poller may still hold this pointer.
+  asio::post(io_, [self = std::move(self_)] {});
 }
 
 }  // namespace cairn::net

@@ -26,8 +26,20 @@ constexpr const char* kProtectedModeError =
     "outside.\r\n";
 }  // namespace
 
-Listener::Listener(asio::io_context& io, cmd::ServerState& server, cmd::Dispatcher& dispatcher)
-    : io_(io), server_(server), dispatcher_(dispatcher) {}
+Listener::Listener(asio::io_context& io, Poller& poller, cmd::ServerState& server,
+                   cmd::Dispatcher& dispatcher)
+    : io_(io), poller_(poller), server_(server), dispatcher_(dispatcher) {}
+
+namespace {
+
+std::string EndpointString(const asio::ip::tcp::endpoint& ep) {
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  return addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
 
 Status Listener::Listen(const std::vector<std::string>& bind, int port) {
   port_ = port;
@@ -85,10 +97,25 @@ void Listener::Accept(size_t i) {
   acceptors_[i]->async_accept([this, i](const error_code& ec, asio::ip::tcp::socket sock) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
-      error_code pe;
+      error_code pe, le;
       auto peer = sock.remote_endpoint(pe);
-      auto conn = std::make_shared<Connection>(std::move(sock), server_, dispatcher_);
-      conn->Start(pe ? std::string() : AdmissionError(peer));
+      auto local = sock.local_endpoint(le);
+      std::string reject = pe ? std::string() : AdmissionError(peer);
+      if (pe || le) {
+        sock.close(pe);
+      } else if (!reject.empty()) {
+        // Best effort, as Redis: one write attempt, then close.
+        server_.stats.rejected_connections++;
+        sock.non_blocking(true, pe);
+        asio::write(sock, asio::buffer(reject), pe);
+        sock.close(pe);
+      } else {
+        sock.non_blocking(true, pe);
+        int fd = sock.release();
+        auto conn = std::make_shared<Connection>(fd, EndpointString(peer), EndpointString(local),
+                                                 io_, poller_, server_, dispatcher_);
+        conn->Start();
+      }
     } else {
       log::Net().warn("Accepting client connection: {}", ec.message());
     }

@@ -10,12 +10,14 @@
 #include "node/commands/dispatcher.h"
 #include "node/commands/server_state.h"
 #include "node/net/asio.h"
+#include "node/net/poller.h"
 
 namespace cairn::net {
 
 class Listener {
  public:
-  Listener(boost::asio::io_context& io, cmd::ServerState& server, cmd::Dispatcher& dispatcher);
+  Listener(boost::asio::io_context& io, Poller& poller, cmd::ServerState& server,
+           cmd::Dispatcher& dispatcher);
 
   // Binds every address of `bind` on `port` (a leading '-' marks an address
   // whose failure is tolerated, "*" is every IPv4 address, "::*" every IPv6).
@@ -29,6 +31,7 @@ class Listener {
   std::string AdmissionError(const boost::asio::ip::tcp::endpoint& peer) const;
 
   boost::asio::io_context& io_;
+  Poller& poller_;
   cmd::ServerState& server_;
   cmd::Dispatcher& dispatcher_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;

@@ -68,7 +68,9 @@ Status Server::Init() {
   InstallConfigHooks();
   store::Hooks().is_replica = !cfg.replicaof.empty();
 
-  listener_ = std::make_unique<net::Listener>(io_, state_, dispatcher_);
+  poller_ = std::make_unique<net::Poller>(io_);
+  if (Status ps = poller_->Init(); !ps.ok()) return ps;
+  listener_ = std::make_unique<net::Listener>(io_, *poller_, state_, dispatcher_);
   Status s = listener_->Listen(cfg.bind, cfg.port);
   if (!s.ok()) return s;
   state_.port = listener_->port();

@@ -21,6 +21,7 @@
 #include "node/config/config.h"
 #include "node/net/asio.h"
 #include "node/net/listener.h"
+#include "node/net/poller.h"
 
 namespace cairn::server {
 
@@ -52,6 +53,7 @@ class Server {
   cmd::CommandTable commands_;
   cmd::ServerState state_;
   cmd::Dispatcher dispatcher_;
+  std::unique_ptr<net::Poller> poller_;
   std::unique_ptr<net::Listener> listener_;
   boost::asio::steady_timer cron_timer_;
   boost::asio::steady_timer block_timer_;
