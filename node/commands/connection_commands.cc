@@ -368,17 +368,15 @@ void CmdClientHelp(Context& ctx) {
 
 CommandSpec Make(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                  const char* summary, const char* syntax, const char* acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.handler = h;
-  s.group = "connection";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  s.acl_categories = acl;
-  return s;
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .handler = h,
+                     .group = "connection",
+                     .since = since,
+                     .summary = summary,
+                     .syntax = syntax,
+                     .acl_categories = acl};
 }
 
 }  // namespace

@@ -318,20 +318,18 @@ void CmdHRandField(Context& ctx) {
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                  const char* summary, const char* syntax, const char* acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = 1;
-  s.last_key = 1;
-  s.key_step = 1;
-  s.handler = h;
-  s.group = "hash";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  s.acl_categories = acl;
-  return s;
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .first_key = 1,
+                     .last_key = 1,
+                     .key_step = 1,
+                     .handler = h,
+                     .group = "hash",
+                     .since = since,
+                     .summary = summary,
+                     .syntax = syntax,
+                     .acl_categories = acl};
 }
 
 }  // namespace

@@ -535,20 +535,18 @@ void CmdBLMPop(Context& ctx) { MultiPopCommand(ctx, 2, true); }
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, Handler h,
                  const char* since, const char* summary, const char* syntax, const char* acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = first == 0 ? 0 : 1;
-  s.handler = h;
-  s.group = "list";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  s.acl_categories = acl;
-  return s;
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .first_key = first,
+                     .last_key = last,
+                     .key_step = first == 0 ? 0 : 1,
+                     .handler = h,
+                     .group = "list",
+                     .since = since,
+                     .summary = summary,
+                     .syntax = syntax,
+                     .acl_categories = acl};
 }
 
 }  // namespace

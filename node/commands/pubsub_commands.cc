@@ -282,17 +282,15 @@ void CmdPubSub(Context& ctx) { SubcommandSyntaxError(ctx); }
 
 CommandSpec PsSpec(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                    const char* summary, const char* syntax, const char* acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.handler = h;
-  s.group = "pubsub";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  s.acl_categories = acl;
-  return s;
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .handler = h,
+                     .group = "pubsub",
+                     .since = since,
+                     .summary = summary,
+                     .syntax = syntax,
+                     .acl_categories = acl};
 }
 
 // SSUBSCRIBE & co. name channels in their key positions (not keys; Redis's

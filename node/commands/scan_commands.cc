@@ -146,17 +146,15 @@ void CmdDbSize(Context& ctx) { ctx.reply().Int(static_cast<int64_t>(ctx.db().siz
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, Handler h, const char* group,
                  const char* since, const char* summary, const char* syntax, const char* acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.handler = h;
-  s.group = group;
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  s.acl_categories = acl;
-  return s;
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .handler = h,
+                     .group = group,
+                     .since = since,
+                     .summary = summary,
+                     .syntax = syntax,
+                     .acl_categories = acl};
 }
 
 }  // namespace

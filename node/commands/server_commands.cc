@@ -250,20 +250,18 @@ void CmdFunctionStats(Context& ctx) {
 CommandSpec Make(const char* name, int arity, uint32_t flags, Handler h, const char* group,
                  const char* since, const char* summary, const char* syntax, const char* acl,
                  int first = 0, int last = 0, int step = 0) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.handler = h;
-  s.group = group;
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  s.acl_categories = acl;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = step;
-  return s;
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .first_key = first,
+                     .last_key = last,
+                     .key_step = step,
+                     .handler = h,
+                     .group = group,
+                     .since = since,
+                     .summary = summary,
+                     .syntax = syntax,
+                     .acl_categories = acl};
 }
 
 }  // namespace

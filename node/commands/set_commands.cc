@@ -381,20 +381,18 @@ void CmdSScan(Context& ctx) {
 CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, int step,
                  Handler h, const char* since, const char* summary, const char* syntax,
                  const char* acl) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = step;
-  s.handler = h;
-  s.group = "set";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
-  s.acl_categories = acl;
-  return s;
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .first_key = first,
+                     .last_key = last,
+                     .key_step = step,
+                     .handler = h,
+                     .group = "set",
+                     .since = since,
+                     .summary = summary,
+                     .syntax = syntax,
+                     .acl_categories = acl};
 }
 
 }  // namespace

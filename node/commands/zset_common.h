@@ -66,23 +66,21 @@ inline void ZReplyArrayLen(Context& ctx, size_t n, bool withscores) {
 
 inline CommandSpec ZSpec(const char* name, int arity, uint32_t flags, int first, int last, int step,
                          Handler h, const char* since, const char* summary, const char* syntax) {
-  CommandSpec s;
-  s.name = name;
-  s.arity = arity;
-  s.flags = flags;
-  s.first_key = first;
-  s.last_key = last;
-  s.key_step = step;
-  s.handler = h;
-  s.group = "sorted-set";
-  s.since = since;
-  s.summary = summary;
-  s.syntax = syntax;
   std::string acl = (flags & kWrite) ? "@write @sortedset" : "@read @sortedset";
   acl += (flags & kFast) ? " @fast" : " @slow";
   if (flags & kBlocking) acl += " @blocking";
-  s.acl_categories = acl;
-  return s;
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .first_key = first,
+                     .last_key = last,
+                     .key_step = step,
+                     .handler = h,
+                     .group = "sorted-set",
+                     .since = since,
+                     .summary = summary,
+                     .syntax = syntax,
+                     .acl_categories = acl};
 }
 
 // Defined in zset_range_commands.cc, called by RegisterZSetCommands.
