@@ -169,12 +169,15 @@ bool Connection::CheckOutputLimits() {
 }
 
 void Connection::MaybeWrite() {
-  if (closed_ || write_pos_ < writing_.size()) return;  // the poller drives a backlog
+  if (closed_) return;
+  // Limits apply to everything pending, including a backlog the kernel has
+  // not taken yet (a subscriber that stopped reading).
+  if (!client_.out.empty() && !CheckOutputLimits()) return;
+  if (write_pos_ < writing_.size()) return;  // the poller drives the backlog
   if (client_.out.empty()) {
     if (closing_) Teardown();
     return;
   }
-  if (!CheckOutputLimits()) return;
   ssize_t n = ::send(fd_, client_.out.data(), client_.out.size(), MSG_NOSIGNAL);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

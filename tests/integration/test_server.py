@@ -272,3 +272,59 @@ def test_log_format_is_redis_like(cairn_server):
     assert pid == str(cairn_server.pid)
     assert rest[0] == "M" and rest[1] == " "
     assert rest.split(" ")[5] in (".", "-", "*", "#")
+
+
+def test_logfile_and_loglevel_are_honoured(tmp_path):
+    # Started by hand: with a logfile the harness's stdout readiness line is absent.
+    logfile = tmp_path / "cairn.log"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([cairn_bin(), "server", "--port", str(port), "--save", "",
+                             "--logfile", str(logfile), "--loglevel", "warning"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        c = redis.Redis(port=port, socket_timeout=5)
+
+        def up():
+            try:
+                return c.ping()
+            except redis.exceptions.ConnectionError:
+                return False
+
+        assert wait_until(up)
+        text = logfile.read_text()
+        # warning keeps '#' lines and drops notice ('*') lines such as "Server initialized".
+        assert "Cairn is starting" in text
+        assert "Server initialized" not in text and "Ready to accept" not in text
+        c.config_set("loglevel", "notice")
+        # As in Redis 7.0, logfile cannot change at runtime.
+        with pytest.raises(redis.exceptions.ResponseError, match="immutable"):
+            c.config_set("logfile", str(logfile))
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        assert "ready to exit" in logfile.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_pubsub_output_buffer_limit_disconnects_slow_subscriber(start_cairn):
+    srv = start_cairn("--client-output-buffer-limit", "pubsub", "64kb", "0", "0")
+    sub = socket.create_connection(("127.0.0.1", srv.port))
+    sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sub.sendall(b"SUBSCRIBE news\r\n")
+    sub.settimeout(5)
+    assert b"subscribe" in sub.recv(1000)
+    pub = srv.client()
+    payload = b"x" * 4096
+    # The subscriber never reads: once the kernel buffers are full, pending
+    # output passes the 64kb hard limit and the server drops the client.
+    for _ in range(4000):
+        if pub.publish("news", payload) == 0:
+            break
+    assert wait_until(lambda: pub.execute_command("PUBSUB", "NUMSUB", "news")[1] == 0)
+    stats = pub.info("stats")
+    assert stats["client_output_buffer_limit_disconnections"] >= 1
+    sub.close()
