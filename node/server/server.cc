@@ -267,6 +267,8 @@ bool Server::FreeMemoryIfNeeded() {
     if (best_db == nullptr) return false;
     best_db->Delete(best_key);
     store::Stats().evicted++;
+    // An evicted key changed under any WATCH on it, as in Redis.
+    cmd::TouchWatchedKeyOnExpire(state_, best_db->index(), best_key);
   }
   return base::UsedMemory() <= static_cast<size_t>(cfg.maxmemory);
 }
