@@ -168,8 +168,20 @@ bool Connection::CheckOutputLimits() {
   return false;
 }
 
+void Connection::OnFlush() {
+  flush_queued_ = false;
+  MaybeWrite();
+}
+
 void Connection::MaybeWrite() {
   if (closed_) return;
+  if (poller_.dispatching()) {
+    if (!flush_queued_) {
+      flush_queued_ = true;
+      poller_.QueueFlush(this);
+    }
+    return;
+  }
   // Limits apply to everything pending, including a backlog the kernel has
   // not taken yet (a subscriber that stopped reading).
   if (!client_.out.empty() && !CheckOutputLimits()) return;

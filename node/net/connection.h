@@ -53,6 +53,7 @@ class Connection : public cmd::ClientIo,
   // Poller::Handler
   void OnReadable() override;
   void OnWritable() override;
+  void OnFlush() override;
 
   cmd::ClientState& client() { return client_; }
 
@@ -82,6 +83,7 @@ class Connection : public cmd::ClientIo,
   bool closing_ = false;  // no more input is processed
   bool closed_ = false;   // unregistered, socket closed
   bool flush_posted_ = false;
+  bool flush_queued_ = false;  // waiting for the end of the poller's batch
 };
 
 }  // namespace cairn::net

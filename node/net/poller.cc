@@ -59,12 +59,17 @@ void Poller::Arm() {
 void Poller::Dispatch() {
   epoll_event events[256];
   int n = epoll_wait(epfd_, events, 256, 0);
+  dispatching_ = true;
   for (int i = 0; i < n; i++) {
     auto* h = static_cast<Handler*>(events[i].data.ptr);
     uint32_t e = events[i].events;
     if (e & (EPOLLIN | EPOLLERR | EPOLLHUP)) h->OnReadable();
     if (e & EPOLLOUT) h->OnWritable();
   }
+  dispatching_ = false;
+  std::vector<Handler*> flush;
+  flush.swap(flush_);
+  for (Handler* h : flush) h->OnFlush();
 }
 
 }  // namespace cairn::net

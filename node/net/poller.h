@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "node/base/status.h"
 #include "node/net/asio.h"
@@ -25,6 +26,8 @@ class Poller {
    public:
     virtual void OnReadable() = 0;
     virtual void OnWritable() = 0;
+    // Called once after the batch in which QueueFlush(this) was called.
+    virtual void OnFlush() = 0;
 
    protected:
     ~Handler() = default;
@@ -40,6 +43,11 @@ class Poller {
   bool Add(int fd, Handler* h);
   void WantWrite(int fd, Handler* h, bool on);
   void Remove(int fd);
+  // True while ready events are being handled. Replies produced meanwhile are
+  // written after the batch (QueueFlush), as Redis writes in beforeSleep: the
+  // peer then wakes once to many replies instead of once per reply.
+  bool dispatching() const { return dispatching_; }
+  void QueueFlush(Handler* h) { flush_.push_back(h); }
 
  private:
   void Arm();
@@ -48,6 +56,8 @@ class Poller {
   boost::asio::io_context& io_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> desc_;
   int epfd_ = -1;
+  bool dispatching_ = false;
+  std::vector<Handler*> flush_;
 };
 
 }  // namespace cairn::net
