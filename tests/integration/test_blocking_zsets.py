@@ -1,53 +1,15 @@
 # Blocking sorted-set pops against a running Cairn: timeouts reply a null
 # array, a ZADD (or a ZUNIONSTORE) from another connection wakes the waiter with
 # Redis's reply shape, waiters keep arrival order, and emptied keys are deleted.
-import threading
 import time
 
 import pytest
 import redis
 
-
-def call_in_thread(client, *args):
-    """Runs one command on `client` in a thread; returns (thread, result dict)."""
-    out = {}
-
-    def run():
-        try:
-            out["reply"] = client.execute_command(*args)
-        except Exception as e:  # reported by the test
-            out["error"] = e
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, out
-
-
-def wait_blocked(client, n, timeout=5.0):
-    """Waits until INFO reports `n` blocked clients (a real signal, not a sleep)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            count = client.info("clients").get("blocked_clients", 0)
-        except redis.exceptions.ResponseError as e:
-            if "unknown command" not in str(e):
-                raise
-            time.sleep(0.2)  # only until INFO lands
-            return
-        if count >= n:
-            return
-        time.sleep(0.01)
-    pytest.fail("server never reported %d blocked client(s)" % n)
+from blocking import call_in_thread, finish, wait_blocked
 
 
 # redis-py turns BZPOPMIN/BZPOPMAX scores into floats; BZMPOP stays raw.
-def finish(t, out):
-    t.join(10)
-    assert not t.is_alive(), "blocked command never returned"
-    assert "error" not in out, out.get("error")
-    return out["reply"]
-
-
 def test_bzpopmin_timeout_replies_null(cairn):
     start = time.monotonic()
     assert cairn.execute_command("BZPOPMIN", "empty", "0.1") is None
