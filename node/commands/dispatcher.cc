@@ -95,7 +95,13 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
   bool is_exec_family = IsOneOf(*cmd, {"exec", "discard", "multi", "watch", "quit", "reset"});
   if (cfg.maxmemory > 0 && !c.has(kMaster)) {
     bool over = free_memory_if_needed ? !free_memory_if_needed() : false;
-    bool deny = cmd->is(kDenyOom) || (in_multi && !is_exec_family && cmd->is(kDenyOom));
+    // As Redis: denyoom commands, anything queued inside MULTI (queueing
+    // takes memory too), and an EXEC whose queue holds a denyoom command.
+    bool deny = cmd->is(kDenyOom) ||
+                (in_multi && !IsOneOf(*cmd, {"exec", "discard", "quit", "reset"}));
+    if (cmd->name == "exec") {
+      for (const auto& q : c.multi_queue) deny = deny || q.first->is(kDenyOom);
+    }
     if (over && deny) {
       Reject(c, cmd, err::kOom);
       return;

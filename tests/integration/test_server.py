@@ -328,3 +328,25 @@ def test_pubsub_output_buffer_limit_disconnects_slow_subscriber(start_cairn):
     stats = pub.info("stats")
     assert stats["client_output_buffer_limit_disconnections"] >= 1
     sub.close()
+
+
+def test_oom_inside_multi_aborts_exec(start_cairn, start_redis):
+    replies = []
+    for start in (start_cairn, start_redis):
+        srv = start("--maxmemory", "1mb", "--maxmemory-policy", "noeviction")
+        c = srv.client()
+        with pytest.raises(redis.exceptions.ResponseError, match="OOM"):
+            for i in range(100000):
+                c.set("k%d" % i, "v" * 100)
+        # Over the limit: queueing inside MULTI is refused, and EXEC then aborts.
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.settimeout(5)
+        s.sendall(b"MULTI\r\nGET k1\r\nEXEC\r\n")
+        reply = b""
+        while reply.count(b"\r\n") < 3:
+            reply += s.recv(4096)
+        s.close()
+        replies.append(reply)
+    assert replies[0].startswith(b"+OK\r\n-OOM command not allowed")
+    assert b"-EXECABORT Transaction discarded because of previous errors." in replies[0]
+    assert replies[0] == replies[1]
