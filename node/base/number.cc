@@ -78,6 +78,10 @@ bool ParseLongDouble(std::string_view s, long double* out) {
 }
 
 size_t FormatInt64(char* buf, int64_t v) {
+  if (v >= 0 && v < 10) {  // lengths and counts in replies: the common case
+    buf[0] = static_cast<char>('0' + v);
+    return 1;
+  }
   char tmp[24];
   uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
   size_t n = 0;

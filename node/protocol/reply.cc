@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "node/base/number.h"
 
@@ -61,6 +62,21 @@ void Reply::ErrorFormat(std::string_view fmt, std::string_view arg) {
 void Reply::Int(int64_t v) { Header(':', v); }
 
 void Reply::Bulk(std::string_view s) {
+  // Short values (most replies) are framed on the stack and appended once.
+  char tmp[256];
+  if (s.size() <= sizeof(tmp) - 32) {
+    size_t len = 0;
+    tmp[len++] = '$';
+    len += base::FormatInt64(tmp + len, static_cast<int64_t>(s.size()));
+    tmp[len++] = '\r';
+    tmp[len++] = '\n';
+    std::memcpy(tmp + len, s.data(), s.size());
+    len += s.size();
+    tmp[len++] = '\r';
+    tmp[len++] = '\n';
+    buf_->append(tmp, len);
+    return;
+  }
   Header('$', static_cast<int64_t>(s.size()));
   buf_->append(s);
   buf_->append("\r\n");
