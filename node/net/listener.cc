@@ -117,7 +117,14 @@ void Listener::Accept(size_t i) {
         conn->Start();
       }
     } else {
+      // Out of descriptors or memory: say so, and retry a little later rather
+      // than spinning on an accept that keeps failing.
       log::Net().warn("Accepting client connection: {}", ec.message());
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      timer->async_wait([this, i, timer](const error_code& te) {
+        if (!te && i < acceptors_.size()) Accept(i);
+      });
+      return;
     }
     if (i < acceptors_.size()) Accept(i);
   });
