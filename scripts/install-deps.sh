@@ -3,7 +3,7 @@
 # Skips apt entirely when every package is already present, so repeated runs are fast.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
-      libboost-dev libspdlog-dev libfmt-dev libsodium-dev libzstd-dev libjemalloc-dev libcxxopts-dev libssl-dev catch2
+      libboost-dev libspdlog-dev libfmt-dev libsodium-dev libzstd-dev libjemalloc-dev liblzf-dev libcxxopts-dev libssl-dev catch2
       redis-server redis-tools libhiredis-dev python3 python3-redis python3-pytest
       clang libclang-rt-14-dev)
 missing=()

@@ -1,0 +1,1 @@
+// RDB reader (skeleton until the reader lands).

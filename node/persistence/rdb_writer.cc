@@ -1,0 +1,1 @@
+// RDB writer (skeleton until the writer lands).
