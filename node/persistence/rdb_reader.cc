@@ -1,1 +1,522 @@
-// RDB reader (skeleton until the reader lands).
+// RDB loader: walks the opcodes of an RDB image, decodes every value type Redis 7.0
+// loads, and builds Cairn's store objects through the type modules' public APIs.
+#include "node/persistence/rdb_reader.h"
+
+#include <lzf.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "node/base/clock.h"
+#include "node/base/number.h"
+#include "node/persistence/crc64.h"
+#include "node/persistence/rdb_decode_blobs.h"
+#include "node/persistence/rdb_format.h"
+#include "node/store/list_type.h"
+#include "node/store/quicklist.h"
+
+namespace cairn::persist {
+namespace {
+
+using namespace rdb;  // NOLINT: the format constants
+
+// A decoded value before it becomes a store object. Hashes keep field, value
+// pairs flattened in `elems`; zsets keep members in `elems` and scores in `scores`.
+struct Parsed {
+  store::ObjType type = store::ObjType::kString;
+  std::vector<std::string> elems;
+  std::vector<double> scores;
+};
+
+class Loader {
+ public:
+  Loader(std::string_view data, std::vector<std::unique_ptr<store::Db>>& dbs,
+         const RdbLoadOptions& opts, RdbLoadInfo* info)
+      : d_(reinterpret_cast<const unsigned char*>(data.data())),
+        n_(data.size()),
+        dbs_(dbs),
+        opts_(opts),
+        info_(info) {}
+
+  Status Run();
+
+ private:
+  size_t left() const { return n_ - pos_; }
+  Status Err(const std::string& what) const {
+    std::string msg = "rdb: " + what + " at offset " + std::to_string(pos_);
+    if (!key_.empty() || in_key_) msg += ", key '" + key_ + "'";
+    return Status::Corruption(std::move(msg));
+  }
+  bool Byte(uint8_t* b) {
+    if (left() < 1) return false;
+    *b = d_[pos_++];
+    return true;
+  }
+  bool Fixed(void* out, size_t k) {
+    if (left() < k) return false;
+    std::memcpy(out, d_ + pos_, k);
+    pos_ += k;
+    return true;
+  }
+  Status Len(uint64_t* len, bool* encoded = nullptr);
+  Status Str(std::string* out);
+  Status TextDouble(double* out);
+  Status Value(uint8_t type, Parsed* v);
+  Status Blob(uint8_t type, const std::string& blob, Parsed* v);
+  Status Build(store::Db* db, Parsed& v, int64_t expire, bool* empty);
+  Status Elements(uint64_t count, size_t per, std::vector<std::string>* out);
+
+  const unsigned char* d_;
+  size_t n_;
+  size_t pos_ = 0;
+  std::vector<std::unique_ptr<store::Db>>& dbs_;
+  const RdbLoadOptions& opts_;
+  RdbLoadInfo* info_;
+  std::string key_;
+  bool in_key_ = false;
+};
+
+Status Loader::Len(uint64_t* len, bool* encoded) {
+  if (encoded) *encoded = false;
+  uint8_t b;
+  if (!Byte(&b)) return Err("unexpected end of file");
+  switch (b >> 6) {
+    case kLen6Bit:
+      *len = b & 0x3f;
+      return Status::Ok();
+    case kLen14Bit: {
+      uint8_t b2;
+      if (!Byte(&b2)) return Err("unexpected end of file");
+      *len = (uint64_t{b & 0x3fu} << 8) | b2;
+      return Status::Ok();
+    }
+    case kLenEncVal:
+      if (!encoded) return Err("unexpected encoded length");
+      *encoded = true;
+      *len = b & 0x3f;
+      return Status::Ok();
+    default: {
+      size_t k = b == kLen32 ? 4 : b == kLen64 ? 8 : 0;
+      if (k == 0) return Err("bad length encoding");
+      unsigned char buf[8];
+      if (!Fixed(buf, k)) return Err("unexpected end of file");
+      uint64_t v = 0;
+      for (size_t i = 0; i < k; i++) v = (v << 8) | buf[i];
+      *len = v;
+      return Status::Ok();
+    }
+  }
+}
+
+Status Loader::Str(std::string* out) {
+  bool enc;
+  uint64_t len;
+  if (Status s = Len(&len, &enc); !s.ok()) return s;
+  if (enc) {
+    if (len <= kEncInt32) {
+      size_t k = size_t{1} << len;
+      unsigned char buf[4];
+      if (!Fixed(buf, k)) return Err("unexpected end of file");
+      uint64_t u = 0;
+      for (size_t i = k; i-- > 0;) u = (u << 8) | buf[i];
+      int64_t v = k == 1   ? static_cast<int8_t>(u)
+                  : k == 2 ? static_cast<int16_t>(u)
+                           : static_cast<int32_t>(u);
+      *out = std::to_string(v);
+      return Status::Ok();
+    }
+    if (len != kEncLzf) return Err("unknown string encoding");
+    uint64_t clen, ulen;
+    if (Status s = Len(&clen); !s.ok()) return s;
+    if (Status s = Len(&ulen); !s.ok()) return s;
+    if (clen > left()) return Err("LZF string longer than the file");
+    // LZF never expands input by much more than 100x; larger claims are corrupt.
+    if (ulen == 0 || ulen > clen * 256 + 64) return Err("bad LZF lengths");
+    out->resize(ulen);
+    unsigned got = lzf_decompress(d_ + pos_, clen, out->data(), ulen);
+    if (got != ulen) return Err("LZF decompression failed");
+    pos_ += clen;
+    return Status::Ok();
+  }
+  if (len > left()) return Err("string length " + std::to_string(len) + " past end of file");
+  out->assign(reinterpret_cast<const char*>(d_ + pos_), len);
+  pos_ += len;
+  return Status::Ok();
+}
+
+Status Loader::TextDouble(double* out) {
+  uint8_t len;
+  if (!Byte(&len)) return Err("unexpected end of file");
+  if (len == 253)
+    *out = std::nan("");
+  else if (len == 254)
+    *out = INFINITY;
+  else if (len == 255)
+    *out = -INFINITY;
+  else {
+    if (len > left()) return Err("unexpected end of file");
+    std::string s(reinterpret_cast<const char*>(d_ + pos_), len);
+    pos_ += len;
+    char* end = nullptr;
+    *out = std::strtod(s.c_str(), &end);
+    if (s.empty() || end != s.c_str() + s.size()) return Err("bad score '" + s + "'");
+  }
+  return Status::Ok();
+}
+
+// Reads `count` strings; every string takes at least one byte, so a count larger
+// than the remaining bytes is rejected before anything is reserved.
+Status Loader::Elements(uint64_t count, size_t per, std::vector<std::string>* out) {
+  if (count > left() / per) return Err("element count " + std::to_string(count) + " too large");
+  out->reserve(out->size() + count);
+  for (uint64_t i = 0; i < count; i++) {
+    std::string s;
+    if (Status st = Str(&s); !st.ok()) return st;
+    out->push_back(std::move(s));
+  }
+  return Status::Ok();
+}
+
+Status Loader::Blob(uint8_t type, const std::string& blob, Parsed* v) {
+  std::string why;
+  bool ok;
+  std::vector<std::string> items;
+  switch (type) {
+    case kTypeHashZipmap:
+      ok = DecodeZipmap(blob, &items, &why);
+      break;
+    case kTypeSetIntset:
+      ok = DecodeIntset(blob, &items, &why);
+      break;
+    case kTypeListZiplist:
+    case kTypeZSetZiplist:
+    case kTypeHashZiplist:
+    case kTypeListQuicklist:
+      ok = DecodeZiplist(blob, &items, &why);
+      break;
+    default:
+      ok = DecodeListpack(blob, &items, &why);
+      break;
+  }
+  if (!ok) return Err("bad blob (" + why + ")");
+  if (v->type == store::ObjType::kZSet) {
+    if (items.size() % 2) return Err("odd element count in a sorted set blob");
+    for (size_t i = 0; i < items.size(); i += 2) {
+      double score;
+      if (!base::ParseDouble(items[i + 1], &score) || std::isnan(score))
+        return Err("bad score in a sorted set blob");
+      v->elems.push_back(std::move(items[i]));
+      v->scores.push_back(score);
+    }
+    return Status::Ok();
+  }
+  if (v->type == store::ObjType::kHash && items.size() % 2)
+    return Err("odd element count in a hash blob");
+  for (auto& s : items) v->elems.push_back(std::move(s));
+  return Status::Ok();
+}
+
+Status Loader::Value(uint8_t type, Parsed* v) {
+  using store::ObjType;
+  uint64_t len;
+  switch (type) {
+    case kTypeString: {
+      v->type = ObjType::kString;
+      v->elems.emplace_back();
+      return Str(&v->elems.back());
+    }
+    case kTypeList:
+    case kTypeSet:
+      v->type = type == kTypeList ? ObjType::kList : ObjType::kSet;
+      if (Status s = Len(&len); !s.ok()) return s;
+      return Elements(len, 1, &v->elems);
+    case kTypeHash:
+      v->type = ObjType::kHash;
+      if (Status s = Len(&len); !s.ok()) return s;
+      if (len > left() / 2) return Err("hash length too large");
+      return Elements(len * 2, 1, &v->elems);
+    case kTypeZSet:
+    case kTypeZSet2: {
+      v->type = ObjType::kZSet;
+      if (Status s = Len(&len); !s.ok()) return s;
+      if (len > left() / 2) return Err("sorted set length too large");
+      for (uint64_t i = 0; i < len; i++) {
+        std::string m;
+        if (Status s = Str(&m); !s.ok()) return s;
+        double score;
+        if (type == kTypeZSet2) {
+          unsigned char buf[8];
+          if (!Fixed(buf, 8)) return Err("unexpected end of file");
+          uint64_t u = 0;
+          for (int k = 7; k >= 0; k--) u = (u << 8) | buf[k];
+          std::memcpy(&score, &u, 8);
+        } else if (Status s = TextDouble(&score); !s.ok()) {
+          return s;
+        }
+        if (std::isnan(score)) return Err("NaN score");
+        v->elems.push_back(std::move(m));
+        v->scores.push_back(score);
+      }
+      return Status::Ok();
+    }
+    case kTypeHashZipmap:
+    case kTypeHashZiplist:
+    case kTypeHashListpack:
+    case kTypeSetIntset:
+    case kTypeListZiplist:
+    case kTypeZSetZiplist:
+    case kTypeZSetListpack: {
+      v->type = type == kTypeSetIntset                                    ? ObjType::kSet
+                : type == kTypeListZiplist                                ? ObjType::kList
+                : (type == kTypeZSetZiplist || type == kTypeZSetListpack) ? ObjType::kZSet
+                                                                          : ObjType::kHash;
+      std::string blob;
+      if (Status s = Str(&blob); !s.ok()) return s;
+      return Blob(type, blob, v);
+    }
+    case kTypeListQuicklist:
+    case kTypeListQuicklist2: {
+      v->type = ObjType::kList;
+      if (Status s = Len(&len); !s.ok()) return s;
+      if (len > left()) return Err("quicklist node count too large");
+      for (uint64_t i = 0; i < len; i++) {
+        uint64_t container = kQuicklistNodePacked;
+        if (type == kTypeListQuicklist2) {
+          if (Status s = Len(&container); !s.ok()) return s;
+          if (container != kQuicklistNodePacked && container != kQuicklistNodePlain)
+            return Err("bad quicklist container " + std::to_string(container));
+        }
+        std::string blob;
+        if (Status s = Str(&blob); !s.ok()) return s;
+        if (container == kQuicklistNodePlain) {
+          v->elems.push_back(std::move(blob));
+          continue;
+        }
+        if (Status s = Blob(type, blob, v); !s.ok()) return s;
+      }
+      return Status::Ok();
+    }
+    case kTypeStreamListpacks:
+    case kTypeStreamListpacks2:
+      return Status::NotSupported("rdb: key '" + key_ + "' holds a stream (type " +
+                                  std::to_string(type) + "), which Cairn does not support");
+    case kTypeModule:
+    case kTypeModule2:
+      return Status::NotSupported("rdb: key '" + key_ + "' holds a module value (type " +
+                                  std::to_string(type) + "), which Cairn does not support");
+    default:
+      return Err("unknown value type " + std::to_string(type));
+  }
+}
+
+Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, bool* empty) {
+  using store::Enc;
+  using store::ObjType;
+  *empty = false;
+  store::Entry* e = nullptr;
+  switch (v.type) {
+    case ObjType::kString:
+      e = db->SetString(key_, v.elems[0]);
+      break;
+    case ObjType::kList: {
+      if (v.elems.empty()) break;
+      auto* ql = new store::QuickList(opts_.list_fill);
+      for (const auto& s : v.elems) ql->Push(store::QuickList::Where::kTail, s);
+      e = db->AddContainer(key_, ObjType::kList, Enc::kQuickList, ql);
+      break;
+    }
+    case ObjType::kSet: {
+      if (v.elems.empty()) break;
+      Enc enc;
+      void* ptr = store::SetCreateFor(v.elems[0], &enc);
+      for (const auto& s : v.elems) {
+        if (!store::SetAdd(enc, ptr, s, opts_.set)) {
+          store::SetFree(enc, ptr);
+          return Err("duplicate set member");
+        }
+      }
+      e = db->AddContainer(key_, ObjType::kSet, enc, ptr);
+      break;
+    }
+    case ObjType::kZSet: {
+      if (v.elems.empty()) break;
+      size_t max_len = 0;
+      for (const auto& s : v.elems) max_len = std::max(max_len, s.size());
+      Enc enc;
+      void* ptr = store::ZSetCreate(v.elems.size(), max_len, opts_.zset, &enc);
+      for (size_t i = 0; i < v.elems.size(); i++) {
+        int out = 0;
+        store::ZSetAdd(enc, ptr, v.scores[i], v.elems[i], store::kZAddNx, &out, nullptr,
+                       opts_.zset);
+        if (!(out & store::kZAddAdded)) {
+          store::ZSetFree(enc, ptr);
+          return Err("duplicate sorted set member");
+        }
+      }
+      e = db->AddContainer(key_, ObjType::kZSet, enc, ptr);
+      break;
+    }
+    case ObjType::kHash: {
+      if (v.elems.empty()) break;
+      e = db->AddContainer(key_, ObjType::kHash, Enc::kPacked, store::HashCreate());
+      if (v.elems.size() / 2 > opts_.hash.max_entries) store::HashConvertToTable(e);
+      for (size_t i = 0; i < v.elems.size(); i += 2) {
+        if (!store::HashSet(e, v.elems[i], v.elems[i + 1], opts_.hash)) {
+          db->Delete(key_);
+          return Err("duplicate hash field");
+        }
+      }
+      break;
+    }
+  }
+  if (e == nullptr) {
+    *empty = true;
+    return Status::Ok();
+  }
+  if (expire >= 0) db->SetExpire(e, expire);
+  return Status::Ok();
+}
+
+Status Loader::Run() {
+  if (n_ < 9 || std::memcmp(d_, "REDIS", 5) != 0) return Err("not an RDB file (bad magic)");
+  int version = 0;
+  for (int i = 5; i < 9; i++) {
+    if (d_[i] < '0' || d_[i] > '9') return Err("bad RDB version");
+    version = version * 10 + (d_[i] - '0');
+  }
+  if (version < 1 || version > kVersion)
+    return Status::NotSupported("rdb: can't handle RDB format version " + std::to_string(version));
+  info_->version = version;
+  pos_ = 9;
+  if (dbs_.empty()) {
+    for (size_t i = 0; i < opts_.databases; i++) dbs_.push_back(std::make_unique<store::Db>(i));
+  }
+  const int64_t now = opts_.now_ms ? opts_.now_ms : base::NowMs();
+  store::Db* db = dbs_[0].get();
+  int64_t expire = -1;
+  while (true) {
+    uint8_t op;
+    if (!Byte(&op)) return Err("unexpected end of file");
+    switch (op) {
+      case kOpExpireTime: {
+        unsigned char b[4];
+        if (!Fixed(b, 4)) return Err("unexpected end of file");
+        int32_t secs = static_cast<int32_t>(b[0] | b[1] << 8 | b[2] << 16 | uint32_t{b[3]} << 24);
+        expire = int64_t{secs} * 1000;
+        continue;
+      }
+      case kOpExpireTimeMs: {
+        unsigned char b[8];
+        if (!Fixed(b, 8)) return Err("unexpected end of file");
+        uint64_t u = 0;
+        for (int k = 7; k >= 0; k--) u = (u << 8) | b[k];
+        expire = static_cast<int64_t>(u);
+        continue;
+      }
+      case kOpFreq: {
+        uint8_t f;
+        if (!Byte(&f)) return Err("unexpected end of file");
+        continue;
+      }
+      case kOpIdle: {
+        uint64_t idle;
+        if (Status s = Len(&idle); !s.ok()) return s;
+        continue;
+      }
+      case kOpSelectDb: {
+        uint64_t id;
+        if (Status s = Len(&id); !s.ok()) return s;
+        if (id >= dbs_.size())
+          return Err("SELECTDB " + std::to_string(id) + " out of range (" +
+                     std::to_string(dbs_.size()) + " databases)");
+        db = dbs_[id].get();
+        continue;
+      }
+      case kOpResizeDb: {
+        uint64_t a, b;
+        if (Status s = Len(&a); !s.ok()) return s;
+        if (Status s = Len(&b); !s.ok()) return s;
+        continue;
+      }
+      case kOpAux: {
+        std::string k, v;
+        if (Status s = Str(&k); !s.ok()) return s;
+        if (Status s = Str(&v); !s.ok()) return s;
+        info_->aux[k] = std::move(v);
+        continue;
+      }
+      case kOpModuleAux:
+        return Status::NotSupported("rdb: the file holds module data (MODULE_AUX at offset " +
+                                    std::to_string(pos_ - 1) + "), which Cairn does not support");
+      case kOpFunction:
+        return Status::NotSupported("rdb: the pre-GA FUNCTION opcode (246) is not supported");
+      case kOpFunction2: {
+        std::string code;
+        if (Status s = Str(&code); !s.ok()) return s;
+        info_->functions.push_back(std::move(code));
+        continue;
+      }
+      case kOpEof: {
+        if (version >= 5) {
+          size_t body = pos_;
+          unsigned char b[8];
+          if (!Fixed(b, 8)) return Err("missing checksum");
+          uint64_t stored = 0;
+          for (int k = 7; k >= 0; k--) stored = (stored << 8) | b[k];
+          if (stored != 0 && opts_.verify_checksum) {
+            uint64_t crc = Crc64(0, d_, body);
+            if (crc != stored) return Err("checksum mismatch");
+            info_->checksum_verified = true;
+          }
+        }
+        return Status::Ok();
+      }
+      default:
+        break;
+    }
+    // A key/value pair of type `op`.
+    key_.clear();
+    in_key_ = true;
+    if (Status s = Str(&key_); !s.ok()) return s;
+    Parsed v;
+    if (Status s = Value(op, &v); !s.ok()) return s;
+    if (db->FindRaw(key_) != nullptr) return Err("duplicate key");
+    if (expire >= 0 && expire < now && !opts_.keep_expired) {
+      info_->keys_expired++;
+    } else {
+      bool empty;
+      if (Status s = Build(db, v, expire, &empty); !s.ok()) return s;
+      if (empty)
+        info_->empty_keys_skipped++;
+      else
+        info_->keys_loaded++;
+    }
+    key_.clear();
+    in_key_ = false;
+    expire = -1;
+  }
+}
+
+}  // namespace
+
+Status LoadRdbBytes(std::string_view data, std::vector<std::unique_ptr<store::Db>>& dbs,
+                    const RdbLoadOptions& opts, RdbLoadInfo* info) {
+  RdbLoadInfo scratch;
+  Loader loader(data, dbs, opts, info ? info : &scratch);
+  return loader.Run();
+}
+
+Status LoadRdbFile(const std::string& path, std::vector<std::unique_ptr<store::Db>>& dbs,
+                   const RdbLoadOptions& opts, RdbLoadInfo* info) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("rdb: can't open '" + path + "': " + std::strerror(errno));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return Status::IOError("rdb: error reading '" + path + "'");
+  std::string data = std::move(buf).str();
+  return LoadRdbBytes(data, dbs, opts, info);
+}
+
+}  // namespace cairn::persist

@@ -1,0 +1,50 @@
+// Loads an RDB file (versions 1..10, as Redis 7.0 writes and reads them) into Cairn's
+// databases. The whole file is read into memory first (a streaming reader can come later).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/base/status.h"
+#include "node/store/db.h"
+#include "node/store/hash_type.h"
+#include "node/store/set_type.h"
+#include "node/store/zset_type.h"
+
+namespace cairn::persist {
+
+struct RdbLoadOptions {
+  bool keep_expired = false;    // replicas keep keys whose TTL already passed
+  bool verify_checksum = true;  // a stored checksum of zero is never verified
+  int64_t now_ms = 0;           // 0: base::NowMs()
+  size_t databases = 16;        // used when `dbs` is passed empty
+  int64_t list_fill = -2;
+  store::HashLimits hash{512, 64};
+  store::ZSetLimits zset{128, 64};
+  store::SetLimits set{512, 128, 64};
+};
+
+struct RdbLoadInfo {
+  int version = 0;
+  std::map<std::string, std::string> aux;  // redis-ver, ctime, used-mem, repl-id ...
+  std::vector<std::string> functions;      // FUNCTION2 library sources
+  uint64_t keys_loaded = 0;
+  uint64_t keys_expired = 0;  // dropped because their TTL had passed
+  uint64_t empty_keys_skipped = 0;
+  bool checksum_verified = false;
+};
+
+// Parses `data` (a whole RDB image). Keys go into `dbs` (created when empty); a key
+// already present is an error. On error the databases may hold a partial load.
+Status LoadRdbBytes(std::string_view data, std::vector<std::unique_ptr<store::Db>>& dbs,
+                    const RdbLoadOptions& opts, RdbLoadInfo* info);
+
+// Reads the file at `path` into memory and calls LoadRdbBytes.
+Status LoadRdbFile(const std::string& path, std::vector<std::unique_ptr<store::Db>>& dbs,
+                   const RdbLoadOptions& opts, RdbLoadInfo* info);
+
+}  // namespace cairn::persist

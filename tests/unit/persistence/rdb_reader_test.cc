@@ -1,0 +1,257 @@
+// RDB reader tests: every shared vector loads to Redis's DEBUG DIGEST (or is refused
+// cleanly when it holds streams), and damaged files fail with a Status, never a crash.
+#include "node/persistence/rdb_reader.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "node/base/clock.h"
+#include "node/persistence/crc64.h"
+#include "node/store/digest.h"
+
+namespace cairn::persist {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The clock the vectors were made around: after expired-key.rdb's dead keys
+// (1795407939493) and long before the year-2100 TTLs.
+constexpr int64_t kVectorNowMs = 1795407940000;
+
+fs::path VectorsDir() {
+  if (const char* env = std::getenv("CAIRN_VECTORS")) return fs::path(env) / "rdb";
+  for (const char* p : {"../shared/vectors", "../../shared/vectors", "/work/shared/vectors"}) {
+    if (fs::exists(fs::path(p) / "rdb")) return fs::path(p) / "rdb";
+  }
+  return "/work/shared/vectors/rdb";
+}
+
+std::string ReadAll(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The first "debug_digest" value after `anchor` (or anywhere when anchor is empty).
+std::string FindDigest(const std::string& json, const std::string& anchor = "") {
+  size_t at = anchor.empty() ? 0 : json.find(anchor);
+  if (at == std::string::npos) return "";
+  size_t k = json.find("\"debug_digest\"", at);
+  if (k == std::string::npos) return "";
+  size_t q = json.find('"', json.find(':', k) + 1);
+  return json.substr(q + 1, 40);
+}
+
+struct Loaded {
+  Status status;
+  std::vector<std::unique_ptr<store::Db>> dbs;
+  RdbLoadInfo info;
+  std::string Digest() {
+    std::vector<store::Db*> raw;
+    for (auto& d : dbs) raw.push_back(d.get());
+    return store::DatasetDigestHex(raw.data(), raw.size());
+  }
+};
+
+Loaded LoadBytes(std::string_view data, bool keep_expired = false) {
+  Loaded l;
+  RdbLoadOptions opts;
+  opts.now_ms = kVectorNowMs;
+  opts.keep_expired = keep_expired;
+  l.status = LoadRdbBytes(data, l.dbs, opts, &l.info);
+  return l;
+}
+
+// Whether the vector's manifest lists a stream key (Cairn refuses those files).
+bool HasStreams(const fs::path& rdb) {
+  return ReadAll(fs::path(rdb).replace_extension(".json")).find("\"STREAM_LISTPACKS") !=
+         std::string::npos;
+}
+
+std::vector<fs::path> GeneratedVectors() {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(VectorsDir()))
+    if (e.path().extension() == ".rdb") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("rdb reader: every generated vector matches Redis's DEBUG DIGEST", "[rdb_reader]") {
+  base::SetFakeWallMs(kVectorNowMs);
+  auto files = GeneratedVectors();
+  REQUIRE(files.size() >= 20);
+  size_t refused = 0;
+  for (const auto& f : files) {
+    std::string name = f.filename().string();
+    INFO(name);
+    Loaded l;
+    RdbLoadOptions opts;
+    opts.now_ms = kVectorNowMs;
+    l.status = LoadRdbFile(f.string(), l.dbs, opts, &l.info);
+    if (HasStreams(f)) {
+      REQUIRE_FALSE(l.status.ok());
+      CHECK(l.status.code() == StatusCode::kNotSupported);
+      CHECK(l.status.message().find("holds a stream") != std::string::npos);
+      CHECK(l.status.message().find("key '") != std::string::npos);
+      refused++;
+      continue;
+    }
+    INFO(l.status.message());
+    REQUIRE(l.status.ok());
+    std::string json = ReadAll(fs::path(f).replace_extension(".json"));
+    std::string want = FindDigest(json, "\"load_check\"");
+    REQUIRE(want.size() == 40);
+    CHECK(l.Digest() == want);
+    CHECK(l.info.version == 10);
+    CHECK(l.info.aux.count("redis-ver") == 1);
+  }
+  CHECK(refused == 6);  // streams, expires, big and the three all-types files
+  base::SetFakeWallMs(std::nullopt);
+}
+
+TEST_CASE("rdb reader: aux, functions, checksum and expired keys", "[rdb_reader]") {
+  fs::path dir = VectorsDir();
+  Loaded repl = LoadBytes(ReadAll(dir / "repl-aux.rdb"));
+  REQUIRE(repl.status.ok());
+  CHECK(repl.info.aux.count("repl-id") == 1);
+  CHECK(repl.info.aux.count("repl-offset") == 1);
+  CHECK(repl.info.aux["redis-ver"] == "7.0.15");
+  CHECK(repl.info.checksum_verified);
+
+  Loaded fn = LoadBytes(ReadAll(dir / "functions.rdb"));
+  REQUIRE(fn.status.ok());
+  REQUIRE(fn.info.functions.size() == 2);
+  CHECK(fn.info.functions[0].rfind("#!lua name=", 0) == 0);
+
+  Loaded exp = LoadBytes(ReadAll(dir / "expired-key.rdb"));
+  REQUIRE(exp.status.ok());
+  CHECK(exp.info.keys_loaded == 2);
+  CHECK(exp.info.keys_expired == 2);
+  CHECK(exp.dbs[0]->size() == 2);
+  Loaded kept = LoadBytes(ReadAll(dir / "expired-key.rdb"), /*keep_expired=*/true);
+  REQUIRE(kept.status.ok());
+  CHECK(kept.dbs[0]->size() == 4);
+  CHECK(kept.info.keys_expired == 0);
+
+  Loaded multi = LoadBytes(ReadAll(dir / "multidb.rdb"));
+  REQUIRE(multi.status.ok());
+  CHECK(multi.dbs[0]->size() == 5);
+  CHECK(multi.dbs[1]->size() == 4);
+  CHECK(multi.dbs[9]->size() == 7);
+}
+
+TEST_CASE("rdb reader: upstream assets load or are refused as Redis does", "[rdb_reader]") {
+  base::SetFakeWallMs(kVectorNowMs);
+  fs::path dir = VectorsDir() / "upstream-assets";
+  std::string manifest = ReadAll(dir / "manifest.json");
+  for (const char* name :
+       {"encodings.rdb", "hash-ziplist.rdb", "hash-zipmap.rdb", "list-quicklist.rdb",
+        "zset-ziplist.rdb", "scriptbackup.rdb", "corrupt_empty_keys.rdb"}) {
+    INFO(name);
+    Loaded l = LoadBytes(ReadAll(dir / name));
+    INFO(l.status.message());
+    REQUIRE(l.status.ok());
+    std::string want = FindDigest(manifest, std::string("\"") + name + "\": {");
+    REQUIRE(want.size() == 40);
+    CHECK(l.Digest() == want);
+  }
+  Loaded empty_keys = LoadBytes(ReadAll(dir / "corrupt_empty_keys.rdb"));
+  CHECK(empty_keys.info.empty_keys_skipped == 9);
+  Loaded bad = LoadBytes(ReadAll(dir / "corrupt_ziplist.rdb"));
+  CHECK_FALSE(bad.status.ok());
+  CHECK(bad.status.message().find("key '") != std::string::npos);
+  base::SetFakeWallMs(std::nullopt);
+}
+
+TEST_CASE("rdb reader: truncated, flipped and garbage input fail cleanly", "[rdb_reader]") {
+  std::mt19937_64 rng(12345);
+  for (const auto& f : GeneratedVectors()) {
+    if (fs::file_size(f) > 200000) continue;
+    std::string data = ReadAll(f);
+    INFO(f.filename().string());
+    for (int i = 0; i < 12; i++) {
+      size_t cut = rng() % data.size();
+      Loaded l = LoadBytes(std::string_view(data).substr(0, cut));
+      CHECK_FALSE(l.status.ok());
+    }
+    if (HasStreams(f)) continue;
+    for (int i = 0; i < 6; i++) {
+      std::string bad = data;
+      size_t at = 9 + rng() % (bad.size() - 17);  // inside the body, not the checksum
+      bad[at] = static_cast<char>(bad[at] ^ (1 + rng() % 255));
+      Loaded l = LoadBytes(bad);
+      CHECK_FALSE(l.status.ok());
+    }
+  }
+  for (int i = 0; i < 200; i++) {
+    std::string junk(rng() % 300, '\0');
+    for (auto& c : junk) c = static_cast<char>(rng());
+    if (i % 2) junk = "REDIS0010" + junk;
+    Loaded l = LoadBytes(junk);
+    CHECK_FALSE(l.status.ok());
+  }
+}
+
+TEST_CASE("rdb reader: huge lengths are errors, not allocations", "[rdb_reader]") {
+  // A string key whose value claims 2^40 bytes.
+  std::string data = "REDIS0010";
+  data += '\xfe';
+  data += '\x00';
+  data += '\x00';  // STRING
+  data += '\x01';
+  data += 'k';
+  data += '\x81';
+  for (int i = 0; i < 8; i++) data += i == 2 ? '\x01' : '\x00';
+  data += std::string(80, 'x');
+  Loaded l = LoadBytes(data);
+  REQUIRE_FALSE(l.status.ok());
+  CHECK(l.status.message().find("key 'k'") != std::string::npos);
+
+  // A set claiming 2^40 members.
+  std::string set = "REDIS0010";
+  set += '\x02';
+  set += '\x01';
+  set += 's';
+  set += '\x81';
+  for (int i = 0; i < 8; i++) set += i == 2 ? '\x01' : '\x00';
+  Loaded s = LoadBytes(set);
+  CHECK_FALSE(s.status.ok());
+
+  // An LZF string claiming a 1 TB result.
+  std::string lzf = "REDIS0010";
+  lzf += '\x00';
+  lzf += '\x01';
+  lzf += 'z';
+  lzf += '\xc3';
+  lzf += '\x02';
+  lzf += '\x81';
+  for (int i = 0; i < 8; i++) lzf += i == 3 ? '\x01' : '\x00';
+  lzf += "ab";
+  Loaded z = LoadBytes(lzf);
+  CHECK_FALSE(z.status.ok());
+}
+
+TEST_CASE("rdb reader: zero checksum accepted, wrong version refused", "[rdb_reader]") {
+  std::string data = ReadAll(VectorsDir() / "empty.rdb");
+  std::string zero = data;
+  for (size_t i = zero.size() - 8; i < zero.size(); i++) zero[i] = 0;
+  Loaded ok = LoadBytes(zero);
+  CHECK(ok.status.ok());
+  CHECK_FALSE(ok.info.checksum_verified);
+  std::string wrong = data;
+  wrong[wrong.size() - 1] ^= 1;
+  CHECK_FALSE(LoadBytes(wrong).status.ok());
+  std::string v11 = data;
+  v11.replace(5, 4, "0011");
+  CHECK(LoadBytes(v11).status.code() == StatusCode::kNotSupported);
+  CHECK_FALSE(LoadBytes("NOTRDB0010").status.ok());
+}
+
+}  // namespace cairn::persist
