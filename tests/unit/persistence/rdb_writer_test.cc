@@ -23,6 +23,7 @@
 
 #include "node/base/clock.h"
 #include "node/persistence/crc64.h"
+#include "node/persistence/rdb_reader.h"
 #include "node/store/digest.h"
 #include "node/store/hash_type.h"
 #include "node/store/list_type.h"
@@ -474,4 +475,37 @@ TEST_CASE("a failing sink stops the writer with its error") {
   Status s = WriteRdb(dbs, RdbWriteOptions{}, &sink);
   REQUIRE_FALSE(s.ok());
   REQUIRE(s.message() == "disk full");
+}
+
+TEST_CASE("Cairn's reader loads what the writer wrote, digest unchanged") {
+  auto dbs = BuildDataset();
+  for (bool compression : {true, false}) {
+    RdbWriteOptions opts;
+    opts.compression = compression;
+    RdbAuxInfo info;
+    info.ctime = 1700000000;
+    info.repl_id = std::string(40, 'f');
+    info.repl_offset = 1234;
+    opts.aux = StandardAuxFields(info);
+    opts.aux.emplace_back(kRdbCairnVersionField, "0.1");
+    StringSink sink;
+    REQUIRE(WriteRdb(dbs, opts, &sink).ok());
+
+    std::vector<std::unique_ptr<Db>> loaded;
+    RdbLoadInfo li;
+    Status s = LoadRdbBytes(sink.data(), loaded, RdbLoadOptions{}, &li);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    REQUIRE(li.version == 10);
+    REQUIRE(li.checksum_verified);
+    REQUIRE(li.aux["redis-ver"] == "7.0.15");
+    REQUIRE(li.aux["repl-offset"] == "1234");
+    REQUIRE(li.aux["cairn-ver"] == "0.1");
+    loaded.resize(dbs.size());
+    for (size_t i = 0; i < loaded.size(); i++) {
+      if (!loaded[i]) loaded[i] = std::make_unique<Db>(static_cast<int>(i));
+    }
+    REQUIRE(Digest(loaded) == Digest(dbs));
+    REQUIRE(loaded[0]->GetExpire("ttl:string") == dbs[0]->GetExpire("ttl:string"));
+  }
 }
