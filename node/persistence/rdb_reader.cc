@@ -4,7 +4,9 @@
 
 #include <lzf.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -65,7 +67,7 @@ class Loader {
   Status TextDouble(double* out);
   Status Value(uint8_t type, Parsed* v);
   Status Blob(uint8_t type, const std::string& blob, Parsed* v);
-  Status Build(store::Db* db, Parsed& v, int64_t expire, bool* empty);
+  Status Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, bool* empty);
   Status Elements(uint64_t count, size_t per, std::vector<std::string>* out);
 
   const unsigned char* d_;
@@ -311,7 +313,7 @@ Status Loader::Value(uint8_t type, Parsed* v) {
   }
 }
 
-Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, bool* empty) {
+Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, bool* empty) {
   using store::Enc;
   using store::ObjType;
   *empty = false;
@@ -376,6 +378,11 @@ Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, bool* empty) {
     return Status::Ok();
   }
   if (expire >= 0) db->SetExpire(e, expire);
+  if (idle >= 0) {
+    // IDLE carries seconds since last access; Entry::lru is a clock in seconds.
+    uint32_t clock = store::LruClock();
+    e->lru = clock - static_cast<uint32_t>(std::min<int64_t>(idle, clock));
+  }
   return Status::Ok();
 }
 
@@ -396,6 +403,7 @@ Status Loader::Run() {
   const int64_t now = opts_.now_ms ? opts_.now_ms : base::NowMs();
   store::Db* db = dbs_[0].get();
   int64_t expire = -1;
+  int64_t idle = -1;
   while (true) {
     uint8_t op;
     if (!Byte(&op)) return Err("unexpected end of file");
@@ -421,8 +429,9 @@ Status Loader::Run() {
         continue;
       }
       case kOpIdle: {
-        uint64_t idle;
-        if (Status s = Len(&idle); !s.ok()) return s;
+        uint64_t secs;
+        if (Status s = Len(&secs); !s.ok()) return s;
+        idle = static_cast<int64_t>(std::min<uint64_t>(secs, INT64_MAX));
         continue;
       }
       case kOpSelectDb: {
@@ -487,7 +496,7 @@ Status Loader::Run() {
       info_->keys_expired++;
     } else {
       bool empty;
-      if (Status s = Build(db, v, expire, &empty); !s.ok()) return s;
+      if (Status s = Build(db, v, expire, idle, &empty); !s.ok()) return s;
       if (empty)
         info_->empty_keys_skipped++;
       else
@@ -496,6 +505,7 @@ Status Loader::Run() {
     key_.clear();
     in_key_ = false;
     expire = -1;
+    idle = -1;
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "node/base/clock.h"
 #include "node/persistence/crc64.h"
+#include "node/persistence/rdb_decode_blobs.h"
 #include "node/store/digest.h"
 
 namespace cairn::persist {
@@ -252,6 +253,143 @@ TEST_CASE("rdb reader: zero checksum accepted, wrong version refused", "[rdb_rea
   v11.replace(5, 4, "0011");
   CHECK(LoadBytes(v11).status.code() == StatusCode::kNotSupported);
   CHECK_FALSE(LoadBytes("NOTRDB0010").status.ok());
+}
+
+TEST_CASE("rdb reader: IDLE sets the key's LRU clock", "[rdb_reader]") {
+  base::SetFakeWallMs(kVectorNowMs);
+  Loaded l = LoadBytes(ReadAll(VectorsDir() / "lru-idle.rdb"));
+  REQUIRE(l.status.ok());
+  size_t idle = 0, fresh = 0;
+  uint32_t now = store::LruClock();
+  l.dbs[0]->ForEach([&](const store::Entry* e) {
+    if (now - e->lru >= 2)
+      idle++;
+    else
+      fresh++;
+  });
+  // About five keys were idle ~3 s when saved (the rest ~0 s); timing makes the split fuzzy.
+  CHECK(idle >= 4);
+  CHECK(fresh >= 4);
+  CHECK(idle + fresh == 11);
+  base::SetFakeWallMs(std::nullopt);
+}
+
+TEST_CASE("rdb reader: errors name the offset and the key", "[rdb_reader]") {
+  Loaded bad = LoadBytes(ReadAll(VectorsDir() / "upstream-assets" / "corrupt_ziplist.rdb"));
+  REQUIRE_FALSE(bad.status.ok());
+  CHECK(bad.status.code() == StatusCode::kCorruption);
+  CHECK(bad.status.message().rfind("rdb: ", 0) == 0);
+  CHECK(bad.status.message().find(" at offset ") != std::string::npos);
+}
+
+namespace {
+std::string Le(uint64_t v, int n) {
+  std::string s;
+  for (int i = 0; i < n; i++) s += static_cast<char>(v >> (8 * i));
+  return s;
+}
+}  // namespace
+
+TEST_CASE("rdb blob decoders: well-formed blobs decode, damaged ones are refused", "[rdb_reader]") {
+  std::vector<std::string> out;
+  std::string why;
+  // Listpack: "ab" (6-bit string), 5 (7-bit uint), -1 (13-bit int), 70000 (int24).
+  std::string body = std::string(
+                         "\x82"
+                         "ab",
+                         3) +
+                     '\x03' + '\x05' + '\x01' + "\xdf\xff" + '\x02' + "\xf2" + Le(70000, 3) +
+                     '\x04';
+  std::string lp = Le(6 + body.size() + 1, 4) + Le(4, 2) + body + "\xff";
+  REQUIRE(rdb::DecodeListpack(lp, &out, &why));
+  CHECK(out == std::vector<std::string>{"ab", "5", "-1", "70000"});
+  std::string wrong_count = lp;
+  wrong_count[4] = 3;
+  CHECK_FALSE(rdb::DecodeListpack(wrong_count, &out, &why));
+  std::string bad_back = lp;
+  bad_back[6 + 3] = 9;
+  CHECK_FALSE(rdb::DecodeListpack(bad_back, &out, &why));
+  std::string huge = lp;
+  huge[6] = '\xf0';  // a 32-bit string length that runs past the end
+  CHECK_FALSE(rdb::DecodeListpack(huge, &out, &why));
+  CHECK_FALSE(rdb::DecodeListpack(lp.substr(0, lp.size() - 1), &out, &why));
+
+  // Ziplist: "hi" then 7 (4-bit immediate).
+  out.clear();
+  std::string e1 = std::string("\x00\x02hi", 4);
+  std::string e2 = std::string("\x04\xf8", 2);
+  std::string zl =
+      Le(10 + e1.size() + e2.size() + 1, 4) + Le(10 + e1.size(), 4) + Le(2, 2) + e1 + e2 + "\xff";
+  REQUIRE(rdb::DecodeZiplist(zl, &out, &why));
+  CHECK(out == std::vector<std::string>{"hi", "7"});
+  std::string bad_prev = zl;
+  bad_prev[10 + e1.size()] = 3;
+  CHECK_FALSE(rdb::DecodeZiplist(bad_prev, &out, &why));
+  std::string bad_tail = zl;
+  bad_tail[4] = 10;
+  CHECK_FALSE(rdb::DecodeZiplist(bad_tail, &out, &why));
+
+  // Intset: sorted, no duplicates, size consistent with the header.
+  out.clear();
+  std::string is = Le(2, 4) + Le(2, 4) + Le(static_cast<uint16_t>(-5), 2) + Le(9, 2);
+  REQUIRE(rdb::DecodeIntset(is, &out, &why));
+  CHECK(out == std::vector<std::string>{"-5", "9"});
+  CHECK_FALSE(rdb::DecodeIntset(Le(2, 4) + Le(2, 4) + Le(9, 2) + Le(9, 2), &out, &why));
+  CHECK_FALSE(rdb::DecodeIntset(Le(2, 4) + Le(1u << 30, 4) + Le(9, 2), &out, &why));
+  CHECK_FALSE(rdb::DecodeIntset(Le(3, 4) + Le(1, 4) + Le(9, 3), &out, &why));
+
+  // Zipmap: f -> v with one free byte.
+  out.clear();
+  std::string zm = std::string(
+      "\x01\x01"
+      "f"
+      "\x01\x01"
+      "vX\xff",
+      8);
+  REQUIRE(rdb::DecodeZipmap(zm, &out, &why));
+  CHECK(out == std::vector<std::string>{"f", "v"});
+  CHECK_FALSE(rdb::DecodeZipmap(std::string("\x01\x09"
+                                            "f\xff",
+                                            4),
+                                &out, &why));
+}
+
+TEST_CASE("rdb reader: duplicate keys, set members and hash fields are refused", "[rdb_reader]") {
+  std::string head = std::string("REDIS0010\xfe\x00", 11);
+  std::string dup_key = head + std::string("\x00\x01k\x01v\x00\x01k\x01w\xff", 11) + Le(0, 8);
+  Loaded a = LoadBytes(dup_key);
+  CHECK_FALSE(a.status.ok());
+  CHECK(a.status.message().find("duplicate key") != std::string::npos);
+  std::string dup_member = head +
+                           std::string(
+                               "\x02\x01s\x02\x01"
+                               "a\x01"
+                               "a\xff",
+                               9) +
+                           Le(0, 8);
+  Loaded b = LoadBytes(dup_member);
+  CHECK_FALSE(b.status.ok());
+  CHECK(b.status.message().find("key 's'") != std::string::npos);
+  std::string dup_field = head +
+                          std::string(
+                              "\x04\x01h\x02\x01"
+                              "f\x01x\x01"
+                              "f\x01y\xff",
+                              13) +
+                          Le(0, 8);
+  Loaded c = LoadBytes(dup_field);
+  CHECK_FALSE(c.status.ok());
+  CHECK(c.status.message().find("duplicate hash field") != std::string::npos);
+  std::string good = head +
+                     std::string(
+                         "\x04\x01h\x02\x01"
+                         "f\x01x\x01g\x01y\xff",
+                         13) +
+                     Le(0, 8);
+  Loaded d = LoadBytes(good);
+  INFO(d.status.message());
+  CHECK(d.status.ok());
+  CHECK(d.dbs[0]->size() == 1);
 }
 
 }  // namespace cairn::persist
