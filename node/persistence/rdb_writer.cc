@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "node/base/number.h"
 #include "node/persistence/crc64.h"
@@ -23,6 +24,7 @@ namespace {
 constexpr size_t kFlushAt = 64 * 1024;
 constexpr size_t kMaxIntEncodedLen = 11;  // "-2147483648"
 constexpr size_t kMinLzfLen = 21;         // Redis compresses only strings over 20 bytes
+constexpr size_t kListNodeBytes = 8192;   // list-max-listpack-size -2
 
 void PutLE64(char* out, uint64_t v) {
   for (int i = 0; i < 8; i++) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -57,18 +59,19 @@ size_t IntegerEncoding(std::string_view s, uint8_t out[5]) {
   return 0;
 }
 
-rdb::Type TypeByte(const store::Entry* e) {
+rdb::Type TypeByte(const store::Entry* e, bool listpacks) {
+  bool packed = listpacks && e->enc == store::Enc::kPacked;
   switch (e->type) {
     case store::ObjType::kString:
       return rdb::kTypeString;
     case store::ObjType::kList:
-      return rdb::kTypeList;
+      return listpacks ? rdb::kTypeListQuicklist2 : rdb::kTypeList;
     case store::ObjType::kSet:
       return e->enc == store::Enc::kIntSet ? rdb::kTypeSetIntset : rdb::kTypeSet;
     case store::ObjType::kZSet:
-      return rdb::kTypeZSet2;
+      return packed ? rdb::kTypeZSetListpack : rdb::kTypeZSet2;
     case store::ObjType::kHash:
-      return rdb::kTypeHash;
+      return packed ? rdb::kTypeHashListpack : rdb::kTypeHash;
   }
   return rdb::kTypeString;
 }
@@ -90,6 +93,95 @@ std::string IntSetBlob(const store::IntSet* is) {
   }
   return blob;
 }
+
+// Builds a listpack exactly as Redis 7.0 lays it out: [u32 total bytes][u16
+// count] entries [0xFF], each entry an encoding+data part followed by its
+// length as a reversed varint ("backlen"). Integer-looking strings are stored
+// as integers in the narrowest form, as lpAppend does.
+class Listpack {
+ public:
+  Listpack() : buf_(kHeader, '\0') {}
+  uint32_t count() const { return count_; }
+  size_t bytes() const { return buf_.size() + 1; }
+
+  void Add(std::string_view s) {
+    size_t start = buf_.size();
+    int64_t v;
+    if (!s.empty() && s.size() <= 20 && base::ParseInt64(s, &v)) {
+      AddInt(v);
+    } else if (s.size() < 64) {
+      buf_.push_back(static_cast<char>(0x80 | s.size()));
+      buf_.append(s);
+    } else if (s.size() < 4096) {
+      buf_.push_back(static_cast<char>(0xE0 | (s.size() >> 8)));
+      buf_.push_back(static_cast<char>(s.size() & 0xff));
+      buf_.append(s);
+    } else {
+      buf_.push_back(static_cast<char>(0xF0));
+      PutLE(s.size(), 4);
+      buf_.append(s);
+    }
+    AddBacklen(buf_.size() - start);
+    count_++;
+  }
+
+  // Appends the terminator and fills in the header; the builder is spent.
+  const std::string& Finish() {
+    buf_.push_back(static_cast<char>(0xFF));
+    uint64_t total = buf_.size();
+    uint64_t n = count_ < 65535 ? count_ : 65535;
+    for (int i = 0; i < 4; i++) buf_[i] = static_cast<char>((total >> (8 * i)) & 0xff);
+    buf_[4] = static_cast<char>(n & 0xff);
+    buf_[5] = static_cast<char>((n >> 8) & 0xff);
+    return buf_;
+  }
+
+ private:
+  static constexpr size_t kHeader = 6;
+
+  void PutLE(uint64_t v, int n) {
+    for (int i = 0; i < n; i++) buf_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+
+  void AddInt(int64_t v) {
+    auto u = static_cast<uint64_t>(v);
+    if (v >= 0 && v <= 127) {
+      buf_.push_back(static_cast<char>(v));
+    } else if (v >= -4096 && v <= 4095) {
+      uint64_t w = u & 0x1fff;
+      buf_.push_back(static_cast<char>(0xC0 | (w >> 8)));
+      buf_.push_back(static_cast<char>(w & 0xff));
+    } else if (v >= INT16_MIN && v <= INT16_MAX) {
+      buf_.push_back(static_cast<char>(0xF1));
+      PutLE(u, 2);
+    } else if (v >= -8388608 && v <= 8388607) {
+      buf_.push_back(static_cast<char>(0xF2));
+      PutLE(u, 3);
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+      buf_.push_back(static_cast<char>(0xF3));
+      PutLE(u, 4);
+    } else {
+      buf_.push_back(static_cast<char>(0xF4));
+      PutLE(u, 8);
+    }
+  }
+
+  void AddBacklen(uint64_t l) {
+    if (l <= 127) {
+      buf_.push_back(static_cast<char>(l));
+      return;
+    }
+    int n = l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+    for (int i = n - 1; i >= 0; i--) {
+      uint8_t b = (l >> (7 * i)) & 127;
+      if (i != n - 1) b |= 128;
+      buf_.push_back(static_cast<char>(b));
+    }
+  }
+
+  std::string buf_;
+  uint32_t count_ = 0;
+};
 
 }  // namespace
 
@@ -217,7 +309,7 @@ void RdbWriter::WriteKey(std::string_view key, const store::Entry* e, int64_t ex
     PutByte(rdb::kOpExpireTimeMs);
     PutMillis(expire_ms);
   }
-  PutByte(TypeByte(e));
+  PutByte(TypeByte(e, opts_.listpacks));
   PutString(key);
   PutValue(e);
 }
@@ -231,8 +323,28 @@ void RdbWriter::PutValue(const store::Entry* e) {
       return;
     case ObjType::kList: {
       const auto* ql = e->as<store::QuickList>();
-      PutLen(ql->size());
-      ql->ForEach([&](std::string_view v) { PutString(v); });
+      if (!opts_.listpacks) {
+        PutLen(ql->size());
+        ql->ForEach([&](std::string_view v) { PutString(v); });
+        return;
+      }
+      // Quicklist 2: packed nodes of about list-max-listpack-size -2 (8 KB).
+      std::vector<std::string> nodes;
+      Listpack lp;
+      ql->ForEach([&](std::string_view v) {
+        if (lp.count() > 0 &&
+            (lp.bytes() + v.size() + 11 > kListNodeBytes || lp.count() >= 65535)) {
+          nodes.push_back(lp.Finish());
+          lp = Listpack();
+        }
+        lp.Add(v);
+      });
+      if (lp.count() > 0) nodes.push_back(lp.Finish());
+      PutLen(nodes.size());
+      for (const auto& n : nodes) {
+        PutLen(rdb::kQuicklistNodePacked);
+        PutString(n);
+      }
       return;
     }
     case ObjType::kSet:
@@ -244,6 +356,15 @@ void RdbWriter::PutValue(const store::Entry* e) {
       store::SetForEach(e, [&](std::string_view m) { PutString(m); });
       return;
     case ObjType::kHash:
+      if (opts_.listpacks && e->enc == Enc::kPacked) {
+        Listpack lp;
+        store::HashForEach(e, [&](std::string_view f, std::string_view v) {
+          lp.Add(f);
+          lp.Add(v);
+        });
+        PutString(lp.Finish());
+        return;
+      }
       PutLen(store::HashSize(e));
       store::HashForEach(e, [&](std::string_view f, std::string_view v) {
         PutString(f);
@@ -251,6 +372,16 @@ void RdbWriter::PutValue(const store::Entry* e) {
       });
       return;
     case ObjType::kZSet: {
+      if (opts_.listpacks && e->enc == Enc::kPacked) {
+        // Ascending (score, member) pairs, scores as d2string text.
+        Listpack lp;
+        for (store::ZCursor c = store::ZSetAtRank(e->enc, e->v.ptr, 0); c.valid(); c.Next()) {
+          lp.Add(c.member());
+          lp.Add(store::ZScoreString(c.score()));
+        }
+        PutString(lp.Finish());
+        return;
+      }
       PutLen(store::ZSetLength(e->enc, e->v.ptr));
       // Highest score first, as Redis does, so a loader appending to a
       // skiplist in file order inserts at the head.

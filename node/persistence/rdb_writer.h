@@ -5,9 +5,12 @@
 // What is written (all loadable by stock Redis 7.0 and accepted by
 // redis-check-rdb): "REDIS0010", AUX fields, then per non-empty db SELECTDB +
 // RESIZEDB and its keys (EXPIRETIME_MS before keys with a TTL), EOF and the
-// CRC-64 (little-endian; zero when checksums are off). Values use the simple
-// types: STRING (0) with Redis's int8/16/32 and LZF string encodings, LIST (1),
-// SET (2) or SET_INTSET (11) for intset-encoded sets, HASH (4) and ZSET_2 (5).
+// CRC-64 (little-endian; zero when checksums are off). Values: STRING (0) with
+// Redis's int8/16/32 and LZF string encodings; lists as QUICKLIST_2 (18) of
+// listpack nodes; SET (2), or SET_INTSET (11) for intset-encoded sets; packed
+// hashes/zsets as HASH_LISTPACK (16) / ZSET_LISTPACK (17), the others as HASH
+// (4) and ZSET_2 (5). With listpacks off, lists are LIST (1) and every hash and
+// zset uses the plain type.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +37,10 @@ using AuxFields = std::vector<std::pair<std::string, std::string>>;
 struct RdbWriteOptions {
   bool compression = true;  // rdbcompression: LZF for strings over 20 bytes
   bool checksum = true;     // rdbchecksum: CRC-64 trailer (zero when off)
-  AuxFields aux;            // written in order right after the header
+  // Redis 7.0's compact forms: lists as QUICKLIST_2 of listpacks, packed
+  // hashes and zsets as HASH_LISTPACK / ZSET_LISTPACK. Off: the plain types.
+  bool listpacks = true;
+  AuxFields aux;  // written in order right after the header
 };
 
 // The state Redis records in its standard AUX fields.

@@ -98,19 +98,26 @@ std::string Run(const std::string& cmd) {
 // A stock redis-server loading `dir/file`; killed by PID when destroyed.
 class RedisServer {
  public:
-  RedisServer(const fs::path& dir, const std::string& file) : port_(FreePort()) {
+  RedisServer(const fs::path& dir, const std::string& file,
+              const std::vector<std::string>& extra = {})
+      : port_(FreePort()) {
+    std::vector<std::string> args = {"redis-server", "--port",     std::to_string(port_),
+                                     "--dir",        dir.string(), "--dbfilename",
+                                     file,           "--save",     "",
+                                     "--appendonly", "no",         "--enable-debug-command",
+                                     "yes",          "--logfile",  (dir / "redis.log").string(),
+                                     "--daemonize",  "no"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
-      std::string port = std::to_string(port_);
-      std::string d = dir.string();
-      std::string log = (dir / "redis.log").string();
-      execlp("redis-server", "redis-server", "--port", port.c_str(), "--dir", d.c_str(),
-             "--dbfilename", file.c_str(), "--save", "", "--appendonly", "no",
-             "--enable-debug-command", "yes", "--logfile", log.c_str(), "--daemonize", "no",
-             static_cast<char*>(nullptr));
+      execvp("redis-server", argv.data());
       _exit(127);
     }
   }
+  int port() const { return port_; }
   ~RedisServer() {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
@@ -363,13 +370,16 @@ TEST_CASE("stock redis-check-rdb and redis-server accept what we write") {
   std::string want = Digest(dbs);
   REQUIRE(want != std::string(40, '0'));
 
-  for (bool compression : {true, false}) {
-    for (bool checksum : {true, false}) {
-      DYNAMIC_SECTION("compression " << compression << " checksum " << checksum) {
+  for (int mode = 0; mode < 8; mode++) {
+    bool compression = mode & 1, checksum = mode & 2, listpacks = mode & 4;
+    {
+      DYNAMIC_SECTION("compression " << compression << " checksum " << checksum << " listpacks "
+                                     << listpacks) {
         TempDir dir;
         RdbWriteOptions opts;
         opts.compression = compression;
         opts.checksum = checksum;
+        opts.listpacks = listpacks;
         RdbAuxInfo info;
         info.ctime = time(nullptr);
         info.used_mem = 1 << 20;
@@ -479,9 +489,10 @@ TEST_CASE("a failing sink stops the writer with its error") {
 
 TEST_CASE("Cairn's reader loads what the writer wrote, digest unchanged") {
   auto dbs = BuildDataset();
-  for (bool compression : {true, false}) {
+  for (int mode = 0; mode < 4; mode++) {
     RdbWriteOptions opts;
-    opts.compression = compression;
+    opts.compression = mode & 1;
+    opts.listpacks = mode & 2;
     RdbAuxInfo info;
     info.ctime = 1700000000;
     info.repl_id = std::string(40, 'f');
@@ -507,5 +518,89 @@ TEST_CASE("Cairn's reader loads what the writer wrote, digest unchanged") {
     }
     REQUIRE(Digest(loaded) == Digest(dbs));
     REQUIRE(loaded[0]->GetExpire("ttl:string") == dbs[0]->GetExpire("ttl:string"));
+  }
+}
+
+namespace {
+// Type byte + value bytes of one key as the writer encodes it (DUMP's layout
+// without the version and CRC trailer).
+std::string ValueBytes(const Db& db, const std::string& key, const RdbWriteOptions& opts) {
+  StringSink sink;
+  RdbWriter w(&sink, opts);
+  const store::Entry* e = const_cast<Db&>(db).FindRaw(key);
+  REQUIRE(e != nullptr);
+  w.WriteKey("", e, -1);
+  REQUIRE(w.Finish().ok());
+  const std::string& s = sink.data();
+  return s.substr(0, 1) + s.substr(2, s.size() - 2 - 9);
+}
+
+std::string DumpPayload(RedisServer& server, const std::string& key) {
+  std::string cmd = "redis-cli -p " + std::to_string(server.port()) + " --raw DUMP " + key;
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  pclose(p);
+  REQUIRE(out.size() > 10);
+  out.pop_back();                         // redis-cli's newline
+  return out.substr(0, out.size() - 10);  // RDB version and CRC
+}
+}  // namespace
+
+TEST_CASE("listpack values are byte-identical to Redis's DUMP") {
+  TempDir dir;
+  RedisServer server(dir.path, "none.rdb", {"--rdbcompression", "no"});
+  REQUIRE(server.WaitReady());
+  std::vector<std::string> items = {"a",
+                                    "-1",
+                                    "127",
+                                    "128",
+                                    "4095",
+                                    "-4096",
+                                    "4096",
+                                    "32767",
+                                    "-32768",
+                                    "8388607",
+                                    "-8388608",
+                                    "8388608",
+                                    "2147483647",
+                                    "-2147483648",
+                                    "2147483648",
+                                    "9223372036854775807",
+                                    "-9223372036854775808",
+                                    "007",
+                                    "+1",
+                                    std::string(63, 'x'),
+                                    std::string(64, 'y'),
+                                    std::string(4095, 'z'),
+                                    std::string(4096, 'w')};
+  Db db(0);
+  AddList(db, "l", items);
+  std::string rpush = "RPUSH l";
+  for (const auto& v : items) rpush += " " + v;
+  REQUIRE(server.Cli(rpush) == std::to_string(items.size()));
+
+  std::vector<std::pair<std::string, std::string>> pairs = {
+      {"f1", "v1"}, {"n", "42"}, {"neg", "-70000"}, {"big", "9223372036854775807"}, {"e", "x"}};
+  AddHash(db, "h", pairs);
+  std::string hset = "HSET h";
+  for (const auto& [f, v] : pairs) hset += " " + f + " " + v;
+  REQUIRE(server.Cli(hset) == std::to_string(pairs.size()));
+
+  std::vector<std::pair<double, std::string>> zitems = {{1, "a"},    {2.5, "b"}, {-3, "c"},
+                                                        {1e20, "d"}, {0.1, "e"}, {-70000, "f"}};
+  AddZSet(db, "z", zitems);
+  std::string zadd = "ZADD z 1 a 2.5 b -3 c 1e20 d 0.1 e -70000 f";
+  REQUIRE(server.Cli(zadd) == "6");
+  REQUIRE(server.Cli("OBJECT ENCODING h") == "listpack");
+  REQUIRE(server.Cli("OBJECT ENCODING z") == "listpack");
+
+  RdbWriteOptions opts;
+  opts.compression = false;
+  for (const char* key : {"l", "h", "z"}) {
+    INFO(key);
+    REQUIRE(ValueBytes(db, key, opts) == DumpPayload(server, key));
   }
 }
