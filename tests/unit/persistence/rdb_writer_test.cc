@@ -397,7 +397,7 @@ TEST_CASE("stock redis-check-rdb and redis-server accept what we write") {
         REQUIRE(WIFEXITED(rc));
         REQUIRE(WEXITSTATUS(rc) == 0);
 
-        RedisServer server(dir.path, "dump.rdb");
+        RedisServer server(dir.path, "dump.rdb", {"--sanitize-dump-payload", "yes"});
         bool ready = server.WaitReady();
         INFO(Run("tail -20 " + (dir.path / "redis.log").string()));
         REQUIRE(ready);
@@ -603,4 +603,21 @@ TEST_CASE("listpack values are byte-identical to Redis's DUMP") {
     INFO(key);
     REQUIRE(ValueBytes(db, key, opts) == DumpPayload(server, key));
   }
+}
+
+TEST_CASE("redis-check-rdb notices a flipped byte (the check is not vacuous)") {
+  auto dbs = BuildDataset();
+  TempDir dir;
+  std::string path = (dir.path / "dump.rdb").string();
+  REQUIRE(SaveRdbFile(path, dbs, RdbWriteOptions{}).ok());
+  std::string cmd = "redis-check-rdb " + path + " >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() / 2] ^= 0x5a;
+  { std::ofstream(path, std::ios::binary) << bytes; }
+  REQUIRE(std::system(cmd.c_str()) != 0);
 }
