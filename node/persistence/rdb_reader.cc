@@ -134,8 +134,9 @@ Status Loader::Str(std::string* out) {
     if (Status s = Len(&clen); !s.ok()) return s;
     if (Status s = Len(&ulen); !s.ok()) return s;
     if (clen > left()) return Err("LZF string longer than the file");
-    // LZF never expands input by much more than 100x; larger claims are corrupt.
-    if (ulen == 0 || ulen > clen * 256 + 64) return Err("bad LZF lengths");
+    // One LZF back-reference (3 bytes) yields at most 264 bytes, so a claimed size
+    // above 100x the compressed size is corrupt; refusing it bounds the allocation.
+    if (ulen == 0 || ulen > clen * 100 + 64) return Err("bad LZF lengths");
     out->resize(ulen);
     unsigned got = lzf_decompress(d_ + pos_, clen, out->data(), ulen);
     if (got != ulen) return Err("LZF decompression failed");
@@ -172,7 +173,7 @@ Status Loader::TextDouble(double* out) {
 // than the remaining bytes is rejected before anything is reserved.
 Status Loader::Elements(uint64_t count, size_t per, std::vector<std::string>* out) {
   if (count > left() / per) return Err("element count " + std::to_string(count) + " too large");
-  out->reserve(out->size() + count);
+  out->reserve(out->size() + std::min<uint64_t>(count, 65536));
   for (uint64_t i = 0; i < count; i++) {
     std::string s;
     if (Status st = Str(&s); !st.ok()) return st;
