@@ -30,6 +30,7 @@ struct Parsed {
   store::ObjType type = store::ObjType::kString;
   std::vector<std::string> elems;
   std::vector<double> scores;
+  bool skipped = false;  // a stream passed over because of RdbLoadOptions::skip_streams
 };
 
 class Loader {
@@ -69,6 +70,19 @@ class Loader {
   Status Blob(uint8_t type, const std::string& blob, Parsed* v);
   Status Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, bool* empty);
   Status Elements(uint64_t count, size_t per, std::vector<std::string>* out);
+  Status SkipStream(uint8_t type);
+  Status Lens(int n) {
+    uint64_t ignored;
+    for (int i = 0; i < n; i++) {
+      if (Status s = Len(&ignored); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+  Status Skip(size_t k) {
+    if (left() < k) return Err("unexpected end of file");
+    pos_ += k;
+    return Status::Ok();
+  }
 
   const unsigned char* d_;
   size_t n_;
@@ -221,6 +235,41 @@ Status Loader::Blob(uint8_t type, const std::string& blob, Parsed* v) {
   return Status::Ok();
 }
 
+// Walks over a stream value (listpacks, metadata, consumer groups) without keeping it.
+Status Loader::SkipStream(uint8_t type) {
+  const bool v2 = type == kTypeStreamListpacks2;
+  uint64_t count;
+  if (Status s = Len(&count); !s.ok()) return s;
+  std::string scratch;
+  for (uint64_t i = 0; i < count; i++) {
+    if (Status s = Str(&scratch); !s.ok()) return s;  // master ID
+    if (Status s = Str(&scratch); !s.ok()) return s;  // listpack
+  }
+  if (Status s = Lens(v2 ? 8 : 3); !s.ok()) return s;  // length, ids, entries_added
+  uint64_t groups;
+  if (Status s = Len(&groups); !s.ok()) return s;
+  for (uint64_t g = 0; g < groups; g++) {
+    if (Status s = Str(&scratch); !s.ok()) return s;     // name
+    if (Status s = Lens(v2 ? 3 : 2); !s.ok()) return s;  // last id, entries_read
+    uint64_t pel;
+    if (Status s = Len(&pel); !s.ok()) return s;
+    for (uint64_t k = 0; k < pel; k++) {
+      if (Status s = Skip(16 + 8); !s.ok()) return s;  // raw id, delivery time
+      if (Status s = Lens(1); !s.ok()) return s;       // delivery count
+    }
+    uint64_t consumers;
+    if (Status s = Len(&consumers); !s.ok()) return s;
+    for (uint64_t c = 0; c < consumers; c++) {
+      if (Status s = Str(&scratch); !s.ok()) return s;  // name
+      if (Status s = Skip(8); !s.ok()) return s;        // seen time
+      if (Status s = Len(&pel); !s.ok()) return s;
+      if (pel > left() / 16) return Err("consumer PEL too large");
+      if (Status s = Skip(pel * 16); !s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
 Status Loader::Value(uint8_t type, Parsed* v) {
   using store::ObjType;
   uint64_t len;
@@ -303,6 +352,10 @@ Status Loader::Value(uint8_t type, Parsed* v) {
     }
     case kTypeStreamListpacks:
     case kTypeStreamListpacks2:
+      if (opts_.skip_streams) {
+        v->skipped = true;
+        return SkipStream(type);
+      }
       return Status::NotSupported("rdb: key '" + key_ + "' holds a stream (type " +
                                   std::to_string(type) + "), which Cairn does not support");
     case kTypeModule:
@@ -493,7 +546,9 @@ Status Loader::Run() {
     Parsed v;
     if (Status s = Value(op, &v); !s.ok()) return s;
     if (db->FindRaw(key_) != nullptr) return Err("duplicate key");
-    if (expire >= 0 && expire < now && !opts_.keep_expired) {
+    if (v.skipped) {
+      info_->streams_skipped++;
+    } else if (expire >= 0 && expire < now && !opts_.keep_expired) {
       info_->keys_expired++;
     } else {
       bool empty;

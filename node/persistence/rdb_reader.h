@@ -21,6 +21,7 @@ struct RdbLoadOptions {
   bool keep_expired = false;    // replicas keep keys whose TTL already passed
   bool verify_checksum = true;  // a stored checksum of zero is never verified
   int64_t now_ms = 0;           // 0: base::NowMs()
+  bool skip_streams = false;    // pass over stream keys instead of refusing the file
   size_t databases = 16;        // used when `dbs` is passed empty
   int64_t list_fill = -2;
   store::HashLimits hash{512, 64};
@@ -35,6 +36,7 @@ struct RdbLoadInfo {
   uint64_t keys_loaded = 0;
   uint64_t keys_expired = 0;  // dropped because their TTL had passed
   uint64_t empty_keys_skipped = 0;
+  uint64_t streams_skipped = 0;  // with RdbLoadOptions::skip_streams
   bool checksum_verified = false;
 };
 

@@ -117,6 +117,39 @@ TEST_CASE("rdb reader: every generated vector matches Redis's DEBUG DIGEST", "[r
   base::SetFakeWallMs(std::nullopt);
 }
 
+size_t CountOf(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) n++;
+  return n;
+}
+
+TEST_CASE("rdb reader: skip_streams loads every other key of the stream vectors", "[rdb_reader]") {
+  base::SetFakeWallMs(kVectorNowMs);
+  size_t checked = 0;
+  for (const auto& f : GeneratedVectors()) {
+    if (!HasStreams(f)) continue;
+    INFO(f.filename().string());
+    std::string json = ReadAll(fs::path(f).replace_extension(".json"));
+    Loaded l;
+    RdbLoadOptions opts;
+    opts.now_ms = kVectorNowMs;
+    opts.skip_streams = true;
+    l.status = LoadRdbFile(f.string(), l.dbs, opts, &l.info);
+    INFO(l.status.message());
+    REQUIRE(l.status.ok());
+    size_t streams = CountOf(json, "\"type\": \"stream\"");
+    size_t keys = CountOf(json, "\"key\": ");
+    CHECK(l.info.streams_skipped == streams);
+    size_t in_dbs = 0;
+    for (auto& db : l.dbs) in_dbs += db->size();
+    CHECK(in_dbs == keys - streams);
+    CHECK(l.info.keys_loaded == keys - streams);
+    checked++;
+  }
+  CHECK(checked == 6);
+  base::SetFakeWallMs(std::nullopt);
+}
+
 TEST_CASE("rdb reader: aux, functions, checksum and expired keys", "[rdb_reader]") {
   fs::path dir = VectorsDir();
   Loaded repl = LoadBytes(ReadAll(dir / "repl-aux.rdb"));
@@ -210,6 +243,7 @@ TEST_CASE("rdb reader: mutation fuzz", "[.rdb_fuzz]") {
   RdbLoadOptions opts;
   opts.now_ms = kVectorNowMs;
   opts.verify_checksum = false;
+  opts.skip_streams = true;
   size_t loaded = 0;
   for (const auto& f : files) {
     if (fs::file_size(f) > 200000) continue;
