@@ -33,6 +33,19 @@ struct Parsed {
   bool skipped = false;  // a stream passed over because of RdbLoadOptions::skip_streams
 };
 
+// The 9-character module type name packed in the top 54 bits of a module id.
+std::string ModuleName(uint64_t id) {
+  static constexpr char kCharset[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string name(9, '?');
+  id >>= 10;
+  for (int j = 8; j >= 0; j--) {
+    name[j] = kCharset[id & 63];
+    id >>= 6;
+  }
+  return name;
+}
+
 class Loader {
  public:
   Loader(std::string_view data, std::vector<std::unique_ptr<store::Db>>& dbs,
@@ -359,9 +372,13 @@ Status Loader::Value(uint8_t type, Parsed* v) {
       return Status::NotSupported("rdb: key '" + key_ + "' holds a stream (type " +
                                   std::to_string(type) + "), which Cairn does not support");
     case kTypeModule:
-    case kTypeModule2:
-      return Status::NotSupported("rdb: key '" + key_ + "' holds a module value (type " +
-                                  std::to_string(type) + "), which Cairn does not support");
+    case kTypeModule2: {
+      uint64_t id;
+      if (Status s = Len(&id); !s.ok()) return s;
+      return Status::NotSupported("rdb: key '" + key_ + "' holds a value of module type '" +
+                                  ModuleName(id) + "' (type " + std::to_string(type) +
+                                  "), which Cairn does not support");
+    }
     default:
       return Err("unknown value type " + std::to_string(type));
   }
@@ -510,9 +527,13 @@ Status Loader::Run() {
         info_->aux[k] = std::move(v);
         continue;
       }
-      case kOpModuleAux:
-        return Status::NotSupported("rdb: the file holds module data (MODULE_AUX at offset " +
-                                    std::to_string(pos_ - 1) + "), which Cairn does not support");
+      case kOpModuleAux: {
+        uint64_t id;
+        if (Status s = Len(&id); !s.ok()) return s;
+        return Status::NotSupported("rdb: the file holds auxiliary data of module type '" +
+                                    ModuleName(id) + "' (MODULE_AUX at offset " +
+                                    std::to_string(pos_) + "), which Cairn does not support");
+      }
       case kOpFunction:
         return Status::NotSupported("rdb: the pre-GA FUNCTION opcode (246) is not supported");
       case kOpFunction2: {

@@ -302,6 +302,34 @@ TEST_CASE("rdb reader: huge lengths are errors, not allocations", "[rdb_reader]"
   CHECK_FALSE(z.status.ok());
 }
 
+// A module id as Redis packs it: nine 6-bit characters, then a 10-bit version.
+uint64_t ModuleId(const std::string& name, uint64_t version) {
+  const std::string cs = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  uint64_t id = 0;
+  for (char c : name) id = (id << 6) | cs.find(c);
+  return (id << 10) | version;
+}
+
+TEST_CASE("rdb reader: module data is refused naming the module and key", "[rdb_reader]") {
+  std::string id = "\x81";
+  for (int i = 7; i >= 0; i--) id += static_cast<char>(ModuleId("ReJSON-RL", 3) >> (8 * i));
+  std::string aux = std::string("REDIS0010\xf7", 10) + id + std::string(20, '\0');
+  Status a = LoadBytes(aux).status;
+  CHECK(a.code() == StatusCode::kNotSupported);
+  CHECK(a.message().find("'ReJSON-RL'") != std::string::npos);
+  std::string key = std::string(
+                        "REDIS0010\x07\x03"
+                        "doc",
+                        14) +
+                    id + std::string(20, '\0');
+  Status k = LoadBytes(key).status;
+  CHECK(k.code() == StatusCode::kNotSupported);
+  CHECK(k.message().find("key 'doc'") != std::string::npos);
+  CHECK(k.message().find("'ReJSON-RL'") != std::string::npos);
+  std::string old_fn = std::string("REDIS0010\xf6", 10) + std::string(20, '\0');
+  CHECK(LoadBytes(old_fn).status.code() == StatusCode::kNotSupported);
+}
+
 TEST_CASE("rdb reader: zero checksum accepted, wrong version refused", "[rdb_reader]") {
   std::string data = ReadAll(VectorsDir() / "empty.rdb");
   std::string zero = data;
