@@ -2,14 +2,17 @@
 // loads, and builds Cairn's store objects through the type modules' public APIs.
 #include "node/persistence/rdb_reader.h"
 
+#include <fcntl.h>
 #include <lzf.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "node/base/clock.h"
 #include "node/base/number.h"
@@ -597,13 +600,30 @@ Status LoadRdbBytes(std::string_view data, std::vector<std::unique_ptr<store::Db
 
 Status LoadRdbFile(const std::string& path, std::vector<std::unique_ptr<store::Db>>& dbs,
                    const RdbLoadOptions& opts, RdbLoadInfo* info) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("rdb: can't open '" + path + "': " + std::strerror(errno));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return Status::IOError("rdb: error reading '" + path + "'");
-  std::string data = std::move(buf).str();
-  return LoadRdbBytes(data, dbs, opts, info);
+  // The file is mapped read-only: the kernel pages it in as the loader walks forward,
+  // so a large file is never copied onto the heap.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("rdb: can't open '" + path + "': " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Status::IOError("rdb: can't stat '" + path + "': " + std::strerror(err));
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return LoadRdbBytes(std::string_view(), dbs, opts, info);
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int err = errno;
+  ::close(fd);
+  if (map == MAP_FAILED)
+    return Status::IOError("rdb: can't map '" + path + "': " + std::strerror(err));
+  ::madvise(map, size, MADV_SEQUENTIAL);
+  Status s = LoadRdbBytes(std::string_view(static_cast<const char*>(map), size), dbs, opts, info);
+  ::munmap(map, size);
+  return s;
 }
 
 }  // namespace cairn::persist

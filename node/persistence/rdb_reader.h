@@ -1,5 +1,5 @@
 // Loads an RDB file (versions 1..10, as Redis 7.0 writes and reads them) into Cairn's
-// databases. The whole file is read into memory first (a streaming reader can come later).
+// databases. Files are memory-mapped and parsed in place (no heap copy of the file).
 #pragma once
 
 #include <cstdint>
@@ -45,7 +45,7 @@ struct RdbLoadInfo {
 Status LoadRdbBytes(std::string_view data, std::vector<std::unique_ptr<store::Db>>& dbs,
                     const RdbLoadOptions& opts, RdbLoadInfo* info);
 
-// Reads the file at `path` into memory and calls LoadRdbBytes.
+// Maps the file at `path` read-only and calls LoadRdbBytes on it.
 Status LoadRdbFile(const std::string& path, std::vector<std::unique_ptr<store::Db>>& dbs,
                    const RdbLoadOptions& opts, RdbLoadInfo* info);
 

@@ -344,6 +344,12 @@ TEST_CASE("rdb reader: zero checksum accepted, wrong version refused", "[rdb_rea
   v11.replace(5, 4, "0011");
   CHECK(LoadBytes(v11).status.code() == StatusCode::kNotSupported);
   CHECK_FALSE(LoadBytes("NOTRDB0010").status.ok());
+
+  std::vector<std::unique_ptr<store::Db>> dbs;
+  RdbLoadInfo info;
+  Status missing = LoadRdbFile("/nonexistent/dir/dump.rdb", dbs, RdbLoadOptions(), &info);
+  CHECK(missing.code() == StatusCode::kIOError);
+  CHECK_FALSE(LoadRdbFile("/dev/null", dbs, RdbLoadOptions(), &info).ok());
 }
 
 TEST_CASE("rdb reader: IDLE sets the key's LRU clock", "[rdb_reader]") {
