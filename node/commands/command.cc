@@ -6,6 +6,23 @@
 
 namespace cairn::cmd {
 
+CommandSpec MakeSpec(std::string name, int arity, uint32_t flags, int first_key, int last_key,
+                     int key_step, Handler handler, std::string group, std::string since,
+                     std::string summary, std::string syntax, std::string acl_categories) {
+  return CommandSpec{.name = std::move(name),
+                     .arity = arity,
+                     .flags = flags,
+                     .first_key = first_key,
+                     .last_key = last_key,
+                     .key_step = key_step,
+                     .handler = handler,
+                     .group = std::move(group),
+                     .since = std::move(since),
+                     .summary = std::move(summary),
+                     .syntax = std::move(syntax),
+                     .acl_categories = std::move(acl_categories)};
+}
+
 CommandSpec& CommandTable::Add(CommandSpec spec) {
   std::string key = base::ToLower(spec.name);
   spec.name = key;

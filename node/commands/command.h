@@ -7,10 +7,10 @@
 
 #include <cstdint>
 #include <map>
-#include <unordered_map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace cairn::cmd {
@@ -72,6 +72,11 @@ struct CommandSpec {
   // "client|list" for subcommands, "get" for commands.
   const std::string& fullname() const { return name; }
 };
+
+// Builds a spec in one call; families wrap it with their own defaults.
+CommandSpec MakeSpec(std::string name, int arity, uint32_t flags, int first_key, int last_key,
+                     int key_step, Handler handler, std::string group, std::string since,
+                     std::string summary, std::string syntax, std::string acl_categories);
 
 class CommandTable {
  public:

@@ -105,15 +105,7 @@ void CmdConfigHelp(Context& ctx) {
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                  const char* summary, const char* syntax, const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .handler = h,
-                     .group = "server",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, 0, 0, 0, h, "server", since, summary, syntax, acl);
 }
 
 }  // namespace

@@ -368,15 +368,7 @@ void CmdClientHelp(Context& ctx) {
 
 CommandSpec Make(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                  const char* summary, const char* syntax, const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .handler = h,
-                     .group = "connection",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, 0, 0, 0, h, "connection", since, summary, syntax, acl);
 }
 
 }  // namespace

@@ -97,8 +97,8 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
     bool over = free_memory_if_needed ? !free_memory_if_needed() : false;
     // As Redis: denyoom commands, anything queued inside MULTI (queueing
     // takes memory too), and an EXEC whose queue holds a denyoom command.
-    bool deny = cmd->is(kDenyOom) ||
-                (in_multi && !IsOneOf(*cmd, {"exec", "discard", "quit", "reset"}));
+    bool deny =
+        cmd->is(kDenyOom) || (in_multi && !IsOneOf(*cmd, {"exec", "discard", "quit", "reset"}));
     if (cmd->name == "exec") {
       for (const auto& q : c.multi_queue) deny = deny || q.first->is(kDenyOom);
     }

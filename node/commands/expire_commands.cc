@@ -154,19 +154,8 @@ void CmdPersist(Context& ctx) {
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                  const char* summary, const char* syntax) {
-  return CommandSpec{
-      .name = name,
-      .arity = arity,
-      .flags = flags,
-      .first_key = 1,
-      .last_key = 1,
-      .key_step = 1,
-      .handler = h,
-      .group = "generic",
-      .since = since,
-      .summary = summary,
-      .syntax = syntax,
-      .acl_categories = (flags & kWrite) ? "@keyspace @write @fast" : "@keyspace @read @fast"};
+  return MakeSpec(name, arity, flags, 1, 1, 1, h, "generic", since, summary, syntax,
+                  (flags & kWrite) ? "@keyspace @write @fast" : "@keyspace @read @fast");
 }
 
 }  // namespace

@@ -318,18 +318,7 @@ void CmdHRandField(Context& ctx) {
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                  const char* summary, const char* syntax, const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .first_key = 1,
-                     .last_key = 1,
-                     .key_step = 1,
-                     .handler = h,
-                     .group = "hash",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, 1, 1, 1, h, "hash", since, summary, syntax, acl);
 }
 
 }  // namespace

@@ -403,18 +403,7 @@ void CmdObjectHelp(Context& ctx) {
 CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, int step,
                  Handler h, const char* group, const char* since, const char* summary,
                  const char* syntax, const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .first_key = first,
-                     .last_key = last,
-                     .key_step = step,
-                     .handler = h,
-                     .group = group,
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, first, last, step, h, group, since, summary, syntax, acl);
 }
 
 }  // namespace

@@ -535,18 +535,8 @@ void CmdBLMPop(Context& ctx) { MultiPopCommand(ctx, 2, true); }
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, Handler h,
                  const char* since, const char* summary, const char* syntax, const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .first_key = first,
-                     .last_key = last,
-                     .key_step = first == 0 ? 0 : 1,
-                     .handler = h,
-                     .group = "list",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, first, last, first == 0 ? 0 : 1, h, "list", since, summary,
+                  syntax, acl);
 }
 
 }  // namespace

@@ -282,15 +282,7 @@ void CmdPubSub(Context& ctx) { SubcommandSyntaxError(ctx); }
 
 CommandSpec PsSpec(const char* name, int arity, uint32_t flags, Handler h, const char* since,
                    const char* summary, const char* syntax, const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .handler = h,
-                     .group = "pubsub",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, 0, 0, 0, h, "pubsub", since, summary, syntax, acl);
 }
 
 // SSUBSCRIBE & co. name channels in their key positions (not keys; Redis's

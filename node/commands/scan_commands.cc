@@ -146,15 +146,7 @@ void CmdDbSize(Context& ctx) { ctx.reply().Int(static_cast<int64_t>(ctx.db().siz
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, Handler h, const char* group,
                  const char* since, const char* summary, const char* syntax, const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .handler = h,
-                     .group = group,
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, 0, 0, 0, h, group, since, summary, syntax, acl);
 }
 
 }  // namespace

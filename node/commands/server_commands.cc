@@ -250,18 +250,7 @@ void CmdFunctionStats(Context& ctx) {
 CommandSpec Make(const char* name, int arity, uint32_t flags, Handler h, const char* group,
                  const char* since, const char* summary, const char* syntax, const char* acl,
                  int first = 0, int last = 0, int step = 0) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .first_key = first,
-                     .last_key = last,
-                     .key_step = step,
-                     .handler = h,
-                     .group = group,
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, first, last, step, h, group, since, summary, syntax, acl);
 }
 
 }  // namespace

@@ -381,18 +381,7 @@ void CmdSScan(Context& ctx) {
 CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, int step,
                  Handler h, const char* since, const char* summary, const char* syntax,
                  const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .first_key = first,
-                     .last_key = last,
-                     .key_step = step,
-                     .handler = h,
-                     .group = "set",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, first, last, step, h, "set", since, summary, syntax, acl);
 }
 
 }  // namespace

@@ -418,18 +418,7 @@ void CmdSetRange(Context& ctx) {
 CommandSpec Spec(const char* name, int arity, uint32_t flags, int first, int last, int step,
                  Handler h, const char* since, const char* summary, const char* syntax,
                  const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .first_key = first,
-                     .last_key = last,
-                     .key_step = step,
-                     .handler = h,
-                     .group = "string",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, first, last, step, h, "string", since, summary, syntax, acl);
 }
 
 }  // namespace

@@ -154,18 +154,8 @@ constexpr uint32_t kTxFlags = kNoScript | kLoading | kStale | kFast | kAllowBusy
 // WATCH's keys are all its arguments (first_key 1); the others take none.
 CommandSpec TxSpec(const char* name, int arity, uint32_t flags, int first_key, Handler h,
                    const char* since, const char* summary, const char* syntax, const char* acl) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .first_key = first_key,
-                     .last_key = first_key == 0 ? 0 : -1,
-                     .key_step = first_key == 0 ? 0 : 1,
-                     .handler = h,
-                     .group = "transactions",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, first_key, first_key == 0 ? 0 : -1, first_key == 0 ? 0 : 1, h,
+                  "transactions", since, summary, syntax, acl);
 }
 
 }  // namespace

@@ -69,18 +69,8 @@ inline CommandSpec ZSpec(const char* name, int arity, uint32_t flags, int first,
   std::string acl = (flags & kWrite) ? "@write @sortedset" : "@read @sortedset";
   acl += (flags & kFast) ? " @fast" : " @slow";
   if (flags & kBlocking) acl += " @blocking";
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .first_key = first,
-                     .last_key = last,
-                     .key_step = step,
-                     .handler = h,
-                     .group = "sorted-set",
-                     .since = since,
-                     .summary = summary,
-                     .syntax = syntax,
-                     .acl_categories = acl};
+  return MakeSpec(name, arity, flags, first, last, step, h, "sorted-set", since, summary, syntax,
+                  acl);
 }
 
 // Defined in zset_range_commands.cc, called by RegisterZSetCommands.
