@@ -99,8 +99,7 @@ void CmdConfigHelp(Context& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.reply().Array(std::size(kLines));
-  for (const char* line : kLines) ctx.reply().Simple(line);
+  ctx.reply().StatusLines(kLines);
 }
 
 CommandSpec Spec(const char* name, int arity, uint32_t flags, Handler h, const char* since,

@@ -362,8 +362,7 @@ void CmdClientHelp(Context& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.reply().Array(std::size(kLines));
-  for (const char* l : kLines) ctx.reply().Simple(l);
+  ctx.reply().StatusLines(kLines);
 }
 
 CommandSpec Make(const char* name, int arity, uint32_t flags, Handler h, const char* since,

@@ -391,8 +391,7 @@ void CmdCommandHelp(Context& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.reply().Array(std::size(kLines));
-  for (const char* line : kLines) ctx.reply().Simple(line);
+  ctx.reply().StatusLines(kLines);
 }
 
 CommandSpec Sub(const char* name, int arity, Handler h, const char* since, const char* summary,

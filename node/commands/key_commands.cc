@@ -394,8 +394,7 @@ void CmdObjectHelp(Context& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.reply().Array(std::size(kLines));
-  for (const char* l : kLines) ctx.reply().Simple(l);
+  ctx.reply().StatusLines(kLines);
 }
 
 // --- registration -----------------------------------------------------------------

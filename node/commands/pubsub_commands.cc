@@ -273,8 +273,7 @@ void CmdPubSubHelp(Context& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.reply().Array(std::size(kLines));
-  for (const char* l : kLines) ctx.reply().Simple(l);
+  ctx.reply().StatusLines(kLines);
 }
 
 // Reached only if resolution fails to pick a subcommand.

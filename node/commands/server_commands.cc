@@ -152,8 +152,7 @@ void CmdDebug(Context& ctx) {
         "HELP",
         "    Print this help.",
     };
-    ctx.reply().Array(std::size(kLines));
-    for (const char* l : kLines) ctx.reply().Simple(l);
+    ctx.reply().StatusLines(kLines);
   } else {
     ctx.reply().Error("unknown subcommand or wrong number of arguments for '" + std::string(sub) +
                       "'. Try DEBUG HELP.");

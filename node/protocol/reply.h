@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,11 @@ class Reply {
   void Bool(bool b);                                                // #t / :1
   void Verbatim(std::string_view s, std::string_view ext = "txt");  // =len\r\ntxt:s / bulk
   void Raw(std::string_view s) { buf_->append(s); }
+  // An array of status lines: the shape of every HELP reply (Redis's addReplyHelp).
+  void StatusLines(std::span<const char* const> lines) {
+    Array(lines.size());
+    for (const char* l : lines) Simple(l);
+  }
 
   // Deferred lengths, for replies whose element count is known only at the end.
   size_t BeginDeferred() { return buf_->size(); }
