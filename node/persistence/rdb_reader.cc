@@ -478,6 +478,7 @@ Status Loader::Run() {
   store::Db* db = dbs_[0].get();
   int64_t expire = -1;
   int64_t idle = -1;
+  uint64_t keys_seen = 0;
   while (true) {
     uint8_t op;
     if (!Byte(&op)) return Err("unexpected end of file");
@@ -586,6 +587,7 @@ Status Loader::Run() {
     in_key_ = false;
     expire = -1;
     idle = -1;
+    if (opts_.progress && ++keys_seen % 1024 == 0) opts_.progress(pos_, n_);
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ struct RdbLoadOptions {
   store::HashLimits hash{512, 64};
   store::ZSetLimits zset{128, 64};
   store::SetLimits set{512, 128, 64};
+  // Called every 1024 keys with (bytes parsed, file size): the server serves
+  // clients (-LOADING) and logs progress from it.
+  std::function<void(size_t, size_t)> progress;
 };
 
 struct RdbLoadInfo {
