@@ -587,7 +587,8 @@ Status Loader::Run() {
     in_key_ = false;
     expire = -1;
     idle = -1;
-    if (opts_.progress && ++keys_seen % 1024 == 0) opts_.progress(pos_, n_);
+    if (opts_.progress && ++keys_seen % 1024 == 0 && !opts_.progress(pos_, n_))
+      return Status::Aborted("rdb: loading aborted at offset " + std::to_string(pos_));
   }
 }
 

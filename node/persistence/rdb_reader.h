@@ -29,8 +29,9 @@ struct RdbLoadOptions {
   store::ZSetLimits zset{128, 64};
   store::SetLimits set{512, 128, 64};
   // Called every 1024 keys with (bytes parsed, file size): the server serves
-  // clients (-LOADING) and logs progress from it.
-  std::function<void(size_t, size_t)> progress;
+  // clients (-LOADING) and logs progress from it. Returning false stops the
+  // load with an Aborted status.
+  std::function<bool(size_t, size_t)> progress;
 };
 
 struct RdbLoadInfo {
