@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 
 #include "node/base/clock.h"
 #include "node/base/number.h"
@@ -49,6 +50,69 @@ std::string ModuleName(uint64_t id) {
   return name;
 }
 
+// Text for an error message: bytes outside printable ASCII as \xNN, at most ~64
+// bytes shown, so a binary or hostile key cannot garble or flood the log.
+std::string Printable(std::string_view s) {
+  static constexpr size_t kMaxShown = 64;
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < kMaxShown; i++) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (s.size() > kMaxShown) out += "...(" + std::to_string(s.size()) + " bytes)";
+  return out;
+}
+
+// "type 13, ziplist hash": how the value being read is encoded in the file.
+std::string TypeName(uint8_t type) {
+  static constexpr const char* kNames[] = {"string",
+                                           "linked list",
+                                           "set",
+                                           "sorted set",
+                                           "hash",
+                                           "sorted set",
+                                           "module value",
+                                           "module value",
+                                           "unknown",
+                                           "zipmap hash",
+                                           "ziplist list",
+                                           "intset",
+                                           "ziplist sorted set",
+                                           "ziplist hash",
+                                           "quicklist of ziplists",
+                                           "stream",
+                                           "listpack hash",
+                                           "listpack sorted set",
+                                           "quicklist",
+                                           "stream"};
+  const char* name = type < std::size(kNames) ? kNames[type] : "unknown";
+  return "type " + std::to_string(type) + ", " + name;
+}
+
+// The blob format a value type embeds.
+const char* BlobKind(uint8_t type) {
+  switch (type) {
+    case kTypeHashZipmap:
+      return "zipmap";
+    case kTypeSetIntset:
+      return "intset";
+    case kTypeListZiplist:
+    case kTypeZSetZiplist:
+    case kTypeHashZiplist:
+    case kTypeListQuicklist:
+      return "ziplist";
+    default:
+      return "listpack";
+  }
+}
+
 class Loader {
  public:
   Loader(std::string_view data, std::vector<std::unique_ptr<store::Db>>& dbs,
@@ -63,10 +127,24 @@ class Loader {
 
  private:
   size_t left() const { return n_ - pos_; }
-  Status Err(const std::string& what) const {
-    std::string msg = "rdb: " + what + " at offset " + std::to_string(pos_);
-    if (!key_.empty() || in_key_) msg += ", key '" + key_ + "'";
+  // "rdb: <what> at offset <at>[, key '<key>' (type N, name)]". The offset is where
+  // the offending field starts; inside a key/value pair the key (or the fact that
+  // the key itself was being read) and the value's type are named.
+  Status ErrAt(size_t at, const std::string& what) const {
+    std::string msg = "rdb: " + what + " at offset " + std::to_string(at);
+    if (state_ == State::kKey)
+      msg += ", reading the key of a value (" + TypeName(type_) + ")";
+    else if (state_ == State::kValue)
+      msg += ", key '" + Printable(key_) + "' (" + TypeName(type_) + ")";
     return Status::Corruption(std::move(msg));
+  }
+  Status Err(const std::string& what) const { return ErrAt(pos_, what); }
+  // A count read at `at` that cannot fit in the bytes left when each element
+  // takes at least `min_bytes`: refused before anything is allocated.
+  Status CheckCount(uint64_t count, size_t min_bytes, size_t at, const char* what) const {
+    if (count <= left() / min_bytes) return Status::Ok();
+    return ErrAt(at, std::string(what) + " " + std::to_string(count) + " larger than the " +
+                         std::to_string(left()) + " bytes left in the file");
   }
   bool Byte(uint8_t* b) {
     if (left() < 1) return false;
@@ -83,9 +161,9 @@ class Loader {
   Status Str(std::string* out);
   Status TextDouble(double* out);
   Status Value(uint8_t type, Parsed* v);
-  Status Blob(uint8_t type, const std::string& blob, Parsed* v);
+  Status Blob(uint8_t type, size_t at, const std::string& blob, Parsed* v);
   Status Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, bool* empty);
-  Status Elements(uint64_t count, size_t per, std::vector<std::string>* out);
+  Status Elements(uint64_t count, std::vector<std::string>* out);
   Status SkipStream(uint8_t type);
   Status Lens(int n) {
     uint64_t ignored;
@@ -106,12 +184,16 @@ class Loader {
   std::vector<std::unique_ptr<store::Db>>& dbs_;
   const RdbLoadOptions& opts_;
   RdbLoadInfo* info_;
+  enum class State { kTop, kKey, kValue };
   std::string key_;
-  bool in_key_ = false;
+  State state_ = State::kTop;
+  uint8_t type_ = 0;     // value type of the pair being read
+  size_t value_at_ = 0;  // offset of that pair's type byte
 };
 
 Status Loader::Len(uint64_t* len, bool* encoded) {
   if (encoded) *encoded = false;
+  const size_t at = pos_;
   uint8_t b;
   if (!Byte(&b)) return Err("unexpected end of file");
   switch (b >> 6) {
@@ -125,13 +207,13 @@ Status Loader::Len(uint64_t* len, bool* encoded) {
       return Status::Ok();
     }
     case kLenEncVal:
-      if (!encoded) return Err("unexpected encoded length");
+      if (!encoded) return ErrAt(at, "string encoding where a length belongs");
       *encoded = true;
       *len = b & 0x3f;
       return Status::Ok();
     default: {
       size_t k = b == kLen32 ? 4 : b == kLen64 ? 8 : 0;
-      if (k == 0) return Err("bad length encoding");
+      if (k == 0) return ErrAt(at, "bad length encoding " + std::to_string(b));
       unsigned char buf[8];
       if (!Fixed(buf, k)) return Err("unexpected end of file");
       uint64_t v = 0;
@@ -143,6 +225,7 @@ Status Loader::Len(uint64_t* len, bool* encoded) {
 }
 
 Status Loader::Str(std::string* out) {
+  const size_t at = pos_;
   bool enc;
   uint64_t len;
   if (Status s = Len(&len, &enc); !s.ok()) return s;
@@ -159,27 +242,38 @@ Status Loader::Str(std::string* out) {
       *out = std::to_string(v);
       return Status::Ok();
     }
-    if (len != kEncLzf) return Err("unknown string encoding");
+    if (len != kEncLzf) return ErrAt(at, "unknown string encoding " + std::to_string(len));
     uint64_t clen, ulen;
     if (Status s = Len(&clen); !s.ok()) return s;
     if (Status s = Len(&ulen); !s.ok()) return s;
-    if (clen > left()) return Err("LZF string longer than the file");
+    if (clen > left())
+      return ErrAt(at, "LZF string of " + std::to_string(clen) +
+                           " compressed bytes runs past the end of the file (" +
+                           std::to_string(left()) + " bytes left)");
     // One LZF back-reference (3 bytes) yields at most 264 bytes, so a claimed size
     // above 100x the compressed size is corrupt; refusing it bounds the allocation.
-    if (ulen == 0 || ulen > clen * 100 + 64) return Err("bad LZF lengths");
+    if (ulen == 0 || ulen > clen * 100 + 64 || ulen > UINT32_MAX || clen > UINT32_MAX)
+      return ErrAt(at, "LZF string claims " + std::to_string(ulen) + " bytes from " +
+                           std::to_string(clen) + " compressed bytes");
     out->resize(ulen);
-    unsigned got = lzf_decompress(d_ + pos_, clen, out->data(), ulen);
-    if (got != ulen) return Err("LZF decompression failed");
+    unsigned got = lzf_decompress(d_ + pos_, static_cast<unsigned>(clen), out->data(),
+                                  static_cast<unsigned>(ulen));
+    if (got != ulen)
+      return ErrAt(
+          at, "LZF data does not decompress to the claimed " + std::to_string(ulen) + " bytes");
     pos_ += clen;
     return Status::Ok();
   }
-  if (len > left()) return Err("string length " + std::to_string(len) + " past end of file");
+  if (len > left())
+    return ErrAt(at, "string length " + std::to_string(len) + " runs past the end of the file (" +
+                         std::to_string(left()) + " bytes left)");
   out->assign(reinterpret_cast<const char*>(d_ + pos_), len);
   pos_ += len;
   return Status::Ok();
 }
 
 Status Loader::TextDouble(double* out) {
+  const size_t at = pos_;
   uint8_t len;
   if (!Byte(&len)) return Err("unexpected end of file");
   if (len == 253)
@@ -189,20 +283,21 @@ Status Loader::TextDouble(double* out) {
   else if (len == 255)
     *out = -INFINITY;
   else {
-    if (len > left()) return Err("unexpected end of file");
+    if (len > left())
+      return ErrAt(at, "score of " + std::to_string(len) + " bytes runs past the end of the file");
     std::string s(reinterpret_cast<const char*>(d_ + pos_), len);
     pos_ += len;
     char* end = nullptr;
     *out = std::strtod(s.c_str(), &end);
-    if (s.empty() || end != s.c_str() + s.size()) return Err("bad score '" + s + "'");
+    if (s.empty() || end != s.c_str() + s.size())
+      return ErrAt(at, "bad score '" + Printable(s) + "'");
   }
   return Status::Ok();
 }
 
-// Reads `count` strings; every string takes at least one byte, so a count larger
-// than the remaining bytes is rejected before anything is reserved.
-Status Loader::Elements(uint64_t count, size_t per, std::vector<std::string>* out) {
-  if (count > left() / per) return Err("element count " + std::to_string(count) + " too large");
+// Reads `count` strings (the caller has checked the count against the bytes left:
+// every string takes at least one byte). The reserve is capped as well.
+Status Loader::Elements(uint64_t count, std::vector<std::string>* out) {
   out->reserve(out->size() + std::min<uint64_t>(count, 65536));
   for (uint64_t i = 0; i < count; i++) {
     std::string s;
@@ -212,7 +307,8 @@ Status Loader::Elements(uint64_t count, size_t per, std::vector<std::string>* ou
   return Status::Ok();
 }
 
-Status Loader::Blob(uint8_t type, const std::string& blob, Parsed* v) {
+// Decodes the blob (read at offset `at`) of a compact value type into `v`.
+Status Loader::Blob(uint8_t type, size_t at, const std::string& blob, Parsed* v) {
   std::string why;
   bool ok;
   std::vector<std::string> items;
@@ -233,20 +329,22 @@ Status Loader::Blob(uint8_t type, const std::string& blob, Parsed* v) {
       ok = DecodeListpack(blob, &items, &why);
       break;
   }
-  if (!ok) return Err("bad blob (" + why + ")");
+  if (!ok) return ErrAt(at, std::string("bad ") + BlobKind(type) + " blob (" + why + ")");
   if (v->type == store::ObjType::kZSet) {
-    if (items.size() % 2) return Err("odd element count in a sorted set blob");
+    if (items.size() % 2)
+      return ErrAt(at,
+                   "odd element count " + std::to_string(items.size()) + " in a sorted set blob");
     for (size_t i = 0; i < items.size(); i += 2) {
       double score;
       if (!base::ParseDouble(items[i + 1], &score) || std::isnan(score))
-        return Err("bad score in a sorted set blob");
+        return ErrAt(at, "bad score '" + Printable(items[i + 1]) + "' in a sorted set blob");
       v->elems.push_back(std::move(items[i]));
       v->scores.push_back(score);
     }
     return Status::Ok();
   }
   if (v->type == store::ObjType::kHash && items.size() % 2)
-    return Err("odd element count in a hash blob");
+    return ErrAt(at, "odd element count " + std::to_string(items.size()) + " in a hash blob");
   for (auto& s : items) v->elems.push_back(std::move(s));
   return Status::Ok();
 }
@@ -254,32 +352,41 @@ Status Loader::Blob(uint8_t type, const std::string& blob, Parsed* v) {
 // Walks over a stream value (listpacks, metadata, consumer groups) without keeping it.
 Status Loader::SkipStream(uint8_t type) {
   const bool v2 = type == kTypeStreamListpacks2;
+  size_t at = pos_;
   uint64_t count;
   if (Status s = Len(&count); !s.ok()) return s;
+  if (Status s = CheckCount(count, 2, at, "stream listpack count"); !s.ok()) return s;
   std::string scratch;
   for (uint64_t i = 0; i < count; i++) {
     if (Status s = Str(&scratch); !s.ok()) return s;  // master ID
     if (Status s = Str(&scratch); !s.ok()) return s;  // listpack
   }
   if (Status s = Lens(v2 ? 8 : 3); !s.ok()) return s;  // length, ids, entries_added
+  at = pos_;
   uint64_t groups;
   if (Status s = Len(&groups); !s.ok()) return s;
+  if (Status s = CheckCount(groups, 4, at, "stream consumer group count"); !s.ok()) return s;
   for (uint64_t g = 0; g < groups; g++) {
     if (Status s = Str(&scratch); !s.ok()) return s;     // name
     if (Status s = Lens(v2 ? 3 : 2); !s.ok()) return s;  // last id, entries_read
+    at = pos_;
     uint64_t pel;
     if (Status s = Len(&pel); !s.ok()) return s;
+    if (Status s = CheckCount(pel, 16 + 8 + 1, at, "stream group PEL size"); !s.ok()) return s;
     for (uint64_t k = 0; k < pel; k++) {
       if (Status s = Skip(16 + 8); !s.ok()) return s;  // raw id, delivery time
       if (Status s = Lens(1); !s.ok()) return s;       // delivery count
     }
+    at = pos_;
     uint64_t consumers;
     if (Status s = Len(&consumers); !s.ok()) return s;
+    if (Status s = CheckCount(consumers, 1 + 8 + 1, at, "stream consumer count"); !s.ok()) return s;
     for (uint64_t c = 0; c < consumers; c++) {
       if (Status s = Str(&scratch); !s.ok()) return s;  // name
       if (Status s = Skip(8); !s.ok()) return s;        // seen time
+      at = pos_;
       if (Status s = Len(&pel); !s.ok()) return s;
-      if (pel > left() / 16) return Err("consumer PEL too large");
+      if (Status s = CheckCount(pel, 16, at, "stream consumer PEL size"); !s.ok()) return s;
       if (Status s = Skip(pel * 16); !s.ok()) return s;
     }
   }
@@ -288,6 +395,7 @@ Status Loader::SkipStream(uint8_t type) {
 
 Status Loader::Value(uint8_t type, Parsed* v) {
   using store::ObjType;
+  const size_t at = pos_;  // where the value's first length or string starts
   uint64_t len;
   switch (type) {
     case kTypeString: {
@@ -299,31 +407,39 @@ Status Loader::Value(uint8_t type, Parsed* v) {
     case kTypeSet:
       v->type = type == kTypeList ? ObjType::kList : ObjType::kSet;
       if (Status s = Len(&len); !s.ok()) return s;
-      return Elements(len, 1, &v->elems);
+      if (Status s = CheckCount(len, 1, at, type == kTypeList ? "list length" : "set size");
+          !s.ok())
+        return s;
+      return Elements(len, &v->elems);
     case kTypeHash:
       v->type = ObjType::kHash;
       if (Status s = Len(&len); !s.ok()) return s;
-      if (len > left() / 2) return Err("hash length too large");
-      return Elements(len * 2, 1, &v->elems);
+      if (Status s = CheckCount(len, 2, at, "hash size"); !s.ok()) return s;
+      return Elements(len * 2, &v->elems);
     case kTypeZSet:
     case kTypeZSet2: {
       v->type = ObjType::kZSet;
       if (Status s = Len(&len); !s.ok()) return s;
-      if (len > left() / 2) return Err("sorted set length too large");
+      // A member takes at least one byte, a score one (text) or eight (binary).
+      if (Status s = CheckCount(len, type == kTypeZSet2 ? 9 : 2, at, "sorted set size"); !s.ok())
+        return s;
+      v->elems.reserve(std::min<uint64_t>(len, 65536));
+      v->scores.reserve(std::min<uint64_t>(len, 65536));
       for (uint64_t i = 0; i < len; i++) {
         std::string m;
         if (Status s = Str(&m); !s.ok()) return s;
         double score;
+        const size_t score_at = pos_;
         if (type == kTypeZSet2) {
           unsigned char buf[8];
-          if (!Fixed(buf, 8)) return Err("unexpected end of file");
+          if (!Fixed(buf, 8)) return Err("unexpected end of file in a sorted set score");
           uint64_t u = 0;
           for (int k = 7; k >= 0; k--) u = (u << 8) | buf[k];
           std::memcpy(&score, &u, 8);
         } else if (Status s = TextDouble(&score); !s.ok()) {
           return s;
         }
-        if (std::isnan(score)) return Err("NaN score");
+        if (std::isnan(score)) return ErrAt(score_at, "NaN score");
         v->elems.push_back(std::move(m));
         v->scores.push_back(score);
       }
@@ -342,27 +458,33 @@ Status Loader::Value(uint8_t type, Parsed* v) {
                                                                           : ObjType::kHash;
       std::string blob;
       if (Status s = Str(&blob); !s.ok()) return s;
-      return Blob(type, blob, v);
+      return Blob(type, at, blob, v);
     }
     case kTypeListQuicklist:
     case kTypeListQuicklist2: {
       v->type = ObjType::kList;
       if (Status s = Len(&len); !s.ok()) return s;
-      if (len > left()) return Err("quicklist node count too large");
+      // A node takes at least one byte (two with the container in QUICKLIST_2).
+      if (Status s =
+              CheckCount(len, type == kTypeListQuicklist2 ? 2 : 1, at, "quicklist node count");
+          !s.ok())
+        return s;
       for (uint64_t i = 0; i < len; i++) {
         uint64_t container = kQuicklistNodePacked;
         if (type == kTypeListQuicklist2) {
+          const size_t container_at = pos_;
           if (Status s = Len(&container); !s.ok()) return s;
           if (container != kQuicklistNodePacked && container != kQuicklistNodePlain)
-            return Err("bad quicklist container " + std::to_string(container));
+            return ErrAt(container_at, "bad quicklist container " + std::to_string(container));
         }
+        const size_t node_at = pos_;
         std::string blob;
         if (Status s = Str(&blob); !s.ok()) return s;
         if (container == kQuicklistNodePlain) {
           v->elems.push_back(std::move(blob));
           continue;
         }
-        if (Status s = Blob(type, blob, v); !s.ok()) return s;
+        if (Status s = Blob(type, node_at, blob, v); !s.ok()) return s;
       }
       return Status::Ok();
     }
@@ -372,18 +494,18 @@ Status Loader::Value(uint8_t type, Parsed* v) {
         v->skipped = true;
         return SkipStream(type);
       }
-      return Status::NotSupported("rdb: key '" + key_ + "' holds a stream (type " +
+      return Status::NotSupported("rdb: key '" + Printable(key_) + "' holds a stream (type " +
                                   std::to_string(type) + "), which Cairn does not support");
     case kTypeModule:
     case kTypeModule2: {
       uint64_t id;
       if (Status s = Len(&id); !s.ok()) return s;
-      return Status::NotSupported("rdb: key '" + key_ + "' holds a value of module type '" +
-                                  ModuleName(id) + "' (type " + std::to_string(type) +
-                                  "), which Cairn does not support");
+      return Status::NotSupported("rdb: key '" + Printable(key_) +
+                                  "' holds a value of module type '" + ModuleName(id) + "' (type " +
+                                  std::to_string(type) + "), which Cairn does not support");
     }
     default:
-      return Err("unknown value type " + std::to_string(type));
+      return ErrAt(value_at_, "unknown value type " + std::to_string(type));
   }
 }
 
@@ -410,7 +532,7 @@ Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, boo
       for (const auto& s : v.elems) {
         if (!store::SetAdd(enc, ptr, s, opts_.set)) {
           store::SetFree(enc, ptr);
-          return Err("duplicate set member");
+          return ErrAt(value_at_, "duplicate set member '" + Printable(s) + "'");
         }
       }
       e = db->AddContainer(key_, ObjType::kSet, enc, ptr);
@@ -428,7 +550,7 @@ Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, boo
                        opts_.zset);
         if (!(out & store::kZAddAdded)) {
           store::ZSetFree(enc, ptr);
-          return Err("duplicate sorted set member");
+          return ErrAt(value_at_, "duplicate sorted set member '" + Printable(v.elems[i]) + "'");
         }
       }
       e = db->AddContainer(key_, ObjType::kZSet, enc, ptr);
@@ -441,7 +563,7 @@ Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, boo
       for (size_t i = 0; i < v.elems.size(); i += 2) {
         if (!store::HashSet(e, v.elems[i], v.elems[i + 1], opts_.hash)) {
           db->Delete(key_);
-          return Err("duplicate hash field");
+          return ErrAt(value_at_, "duplicate hash field '" + Printable(v.elems[i]) + "'");
         }
       }
       break;
@@ -461,10 +583,12 @@ Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, boo
 }
 
 Status Loader::Run() {
-  if (n_ < 9 || std::memcmp(d_, "REDIS", 5) != 0) return Err("not an RDB file (bad magic)");
+  if (n_ < 9 || std::memcmp(d_, "REDIS", 5) != 0)
+    return ErrAt(0, n_ < 9 ? "not an RDB file (shorter than its 9-byte header)"
+                           : "not an RDB file (bad magic)");
   int version = 0;
   for (int i = 5; i < 9; i++) {
-    if (d_[i] < '0' || d_[i] > '9') return Err("bad RDB version");
+    if (d_[i] < '0' || d_[i] > '9') return ErrAt(5, "bad RDB version");
     version = version * 10 + (d_[i] - '0');
   }
   if (version < 1 || version > kVersion)
@@ -481,7 +605,7 @@ Status Loader::Run() {
   uint64_t keys_seen = 0;
   while (true) {
     uint8_t op;
-    if (!Byte(&op)) return Err("unexpected end of file");
+    if (!Byte(&op)) return Err("unexpected end of file (no EOF opcode)");
     switch (op) {
       case kOpExpireTime: {
         unsigned char b[4];
@@ -510,11 +634,12 @@ Status Loader::Run() {
         continue;
       }
       case kOpSelectDb: {
+        const size_t at = pos_ - 1;
         uint64_t id;
         if (Status s = Len(&id); !s.ok()) return s;
         if (id >= dbs_.size())
-          return Err("SELECTDB " + std::to_string(id) + " out of range (" +
-                     std::to_string(dbs_.size()) + " databases)");
+          return ErrAt(at, "SELECTDB " + std::to_string(id) + " out of range (" +
+                               std::to_string(dbs_.size()) + " databases)");
         db = dbs_[id].get();
         continue;
       }
@@ -550,12 +675,13 @@ Status Loader::Run() {
         if (version >= 5) {
           size_t body = pos_;
           unsigned char b[8];
-          if (!Fixed(b, 8)) return Err("missing checksum");
+          if (!Fixed(b, 8))
+            return Err("missing checksum (" + std::to_string(left()) + " of 8 bytes)");
           uint64_t stored = 0;
           for (int k = 7; k >= 0; k--) stored = (stored << 8) | b[k];
           if (stored != 0 && opts_.verify_checksum) {
             uint64_t crc = Crc64(0, d_, body);
-            if (crc != stored) return Err("checksum mismatch");
+            if (crc != stored) return ErrAt(body, "checksum mismatch");
             info_->checksum_verified = true;
           }
         }
@@ -565,12 +691,15 @@ Status Loader::Run() {
         break;
     }
     // A key/value pair of type `op`.
+    value_at_ = pos_ - 1;
+    type_ = op;
     key_.clear();
-    in_key_ = true;
+    state_ = State::kKey;
     if (Status s = Str(&key_); !s.ok()) return s;
+    state_ = State::kValue;
     Parsed v;
     if (Status s = Value(op, &v); !s.ok()) return s;
-    if (db->FindRaw(key_) != nullptr) return Err("duplicate key");
+    if (db->FindRaw(key_) != nullptr) return ErrAt(value_at_, "duplicate key");
     if (v.skipped) {
       info_->streams_skipped++;
     } else if (expire >= 0 && expire < now && !opts_.keep_expired) {
@@ -584,7 +713,7 @@ Status Loader::Run() {
         info_->keys_loaded++;
     }
     key_.clear();
-    in_key_ = false;
+    state_ = State::kTop;
     expire = -1;
     idle = -1;
     if (opts_.progress && ++keys_seen % 1024 == 0 && !opts_.progress(pos_, n_))
