@@ -466,7 +466,7 @@ std::vector<Directive> BuildTable() {
       Str("dbfilename", &V::dbfilename).Flags(kProtected),
       Bool("rdb-del-sync-files", &V::rdb_del_sync_files),
       Bool("rdb-save-incremental-fsync").Def("yes"),
-      Int("rdb-key-save-delay", kIntMin, kIntMax).Flags(kHidden).Def("0"),
+      Int("rdb-key-save-delay", kIntMin, kIntMax, &V::rdb_key_save_delay).Flags(kHidden),
       Int("key-load-delay", kIntMin, kIntMax).Flags(kHidden).Def("0"),
       Int("loading-process-events-interval-bytes", 1024, kIntMax).Flags(kHidden).Def("2097152"),
       // Replication

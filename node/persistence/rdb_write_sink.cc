@@ -29,11 +29,14 @@ std::string BaseOf(const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path) {
-  std::string temp =
-      DirOf(path) + "/temp-" + BaseOf(path) + "-" + std::to_string(getpid()) + ".rdb";
+  std::string temp = TempPathFor(path, getpid());
   int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("open " + temp, errno);
   return std::unique_ptr<FileSink>(new FileSink(path, std::move(temp), fd));
+}
+
+std::string FileSink::TempPathFor(const std::string& path, pid_t pid) {
+  return DirOf(path) + "/temp-" + BaseOf(path) + "-" + std::to_string(pid) + ".rdb";
 }
 
 FileSink::FileSink(std::string path, std::string temp_path, int fd)

@@ -2,6 +2,8 @@
 // FileSink that replaces a file atomically (temp file, fsync, rename, fsync dir).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -38,6 +40,9 @@ class StringSink : public RdbSink {
 class FileSink : public RdbSink {
  public:
   static Result<std::unique_ptr<FileSink>> Create(const std::string& path);
+  // The temp file a process `pid` writes while replacing `path` (a parent
+  // removes a killed child's leftover with it).
+  static std::string TempPathFor(const std::string& path, pid_t pid);
   ~FileSink() override;
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;

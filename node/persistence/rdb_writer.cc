@@ -3,6 +3,7 @@
 #include "node/persistence/rdb_writer.h"
 
 #include <lzf.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -312,6 +313,7 @@ void RdbWriter::WriteKey(std::string_view key, const store::Entry* e, int64_t ex
   PutByte(TypeByte(e, opts_.listpacks));
   PutString(key);
   PutValue(e);
+  if (opts_.key_save_delay_us > 0) usleep(static_cast<useconds_t>(opts_.key_save_delay_us));
 }
 
 void RdbWriter::PutValue(const store::Entry* e) {

@@ -41,6 +41,9 @@ struct RdbWriteOptions {
   // hashes and zsets as HASH_LISTPACK / ZSET_LISTPACK. Off: the plain types.
   bool listpacks = true;
   AuxFields aux;  // written in order right after the header
+  // rdb-key-save-delay: microseconds slept after each key (tests use it to
+  // keep a BGSAVE running; 0 = none).
+  int64_t key_save_delay_us = 0;
 };
 
 // The state Redis records in its standard AUX fields.

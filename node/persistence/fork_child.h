@@ -1,0 +1,69 @@
+// ForkedChild: runs work in a fork()ed child — a copy-on-write snapshot of the
+// parent's memory, as Redis's BGSAVE and AOF rewrite — while the parent keeps
+// serving and polls for the child's end from its cron.
+//
+// DESIGN
+// - The child closes every socket it inherited (listeners and clients), so a
+//   restarted node can bind its port and a closed client really closes even
+//   while a child lives, and resets SIGTERM/SIGINT to their defaults (the
+//   parent's handlers would wake the parent's loop through a shared pipe).
+// - The child reports through a pipe before it exits: the copy-on-write bytes
+//   it ended with (Private_Dirty of /proc/self/smaps_rollup) and a count.
+// - The body's return value is the exit code; the child leaves with _exit so
+//   no destructor or atexit handler of the parent's state runs twice.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "node/base/status.h"
+
+namespace cairn::persist {
+
+struct ChildReport {
+  uint64_t cow_bytes = 0;
+  uint64_t items = 0;  // keys written, for the parent's log
+};
+
+struct ChildExit {
+  int exit_code = -1;  // when !signal
+  int signal = 0;      // the signal that ended the child, 0 if it exited
+  ChildReport report;  // zero unless the child sent one
+  bool ok() const { return signal == 0 && exit_code == 0; }
+};
+
+class ForkedChild {
+ public:
+  // Forks; the child runs body(report) and exits with its return value. Fails
+  // (in the parent) when fork() does. *fork_usec gets the time fork() took.
+  static Result<std::unique_ptr<ForkedChild>> Start(const std::function<int(ChildReport*)>& body,
+                                                    int64_t* fork_usec = nullptr);
+  ~ForkedChild();
+  ForkedChild(const ForkedChild&) = delete;
+  ForkedChild& operator=(const ForkedChild&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Non-blocking: true once the child ended, with *out filled.
+  bool Poll(ChildExit* out);
+  // Blocks until the child ends.
+  ChildExit Wait();
+  // Ends the child with SIGUSR1 (Redis's "killed on purpose" signal) and reaps it.
+  void Kill();
+
+ private:
+  ForkedChild(pid_t pid, int report_fd) : pid_(pid), report_fd_(report_fd) {}
+  void Reaped(int wstatus, ChildExit* out);
+
+  pid_t pid_;
+  int report_fd_;
+  bool done_ = false;
+};
+
+// Private_Dirty of this process in bytes (0 if unknown): the copy-on-write
+// cost of a forked child.
+uint64_t PrivateDirtyBytes();
+
+}  // namespace cairn::persist
