@@ -78,6 +78,7 @@ void RegisterAllCommands(CommandTable& t) {
   RegisterPubSubCommands(t);
   RegisterIntrospectionCommands(t);
   RegisterConfigCommands(t);
+  RegisterPersistenceCommands(t);
 }
 
 }  // namespace cairn::cmd

@@ -39,6 +39,7 @@ enum CmdFlag : uint32_t {
   kNoMandatoryKeys = 1u << 16,       // "no_mandatory_keys"
   kSkipSlowlog = 1u << 17,           // "skip_slowlog"
   kTouchesArbitraryKeys = 1u << 18,  // internal: e.g. FLUSHALL, for WATCH
+  kNoAsyncLoading = 1u << 19,        // "no_async_loading"
 };
 
 struct CommandSpec {
@@ -115,5 +116,6 @@ void RegisterTransactionCommands(CommandTable& t);
 void RegisterPubSubCommands(CommandTable& t);
 void RegisterIntrospectionCommands(CommandTable& t);  // COMMAND (command_docs.cc)
 void RegisterConfigCommands(CommandTable& t);         // CONFIG
+void RegisterPersistenceCommands(CommandTable& t);    // SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE
 
 }  // namespace cairn::cmd

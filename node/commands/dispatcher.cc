@@ -2,6 +2,7 @@
 #include "node/commands/dispatcher.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "node/base/clock.h"
 #include "node/base/log.h"
@@ -57,6 +58,21 @@ std::string UnknownCommandError(const std::vector<std::string_view>& argv,
 
 }  // namespace
 
+namespace {
+
+// Why writes are refused after a failed save (Redis's MISCONF), or "".
+std::string DiskErrorMessage(const ServerState& s) {
+  const config::Values& cfg = s.config->v();
+  if (cfg.stop_writes_on_bgsave_error && !cfg.save_points.empty() && !s.persist.last_bgsave_ok)
+    return std::string(err::kMisconf);
+  if (s.persist.aof_enabled && s.persist.aof_last_write_errno != 0)
+    return std::string("-MISCONF Errors writing to the AOF file: ") +
+           strerror(s.persist.aof_last_write_errno);
+  return {};
+}
+
+}  // namespace
+
 bool Dispatcher::Reject(ClientState& c, const CommandSpec* cmd, std::string_view msg) {
   if (cmd) cmd->rejected_calls++;
   if (cmd != nullptr && cmd->name == "exec") {
@@ -105,6 +121,19 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
     if (over && deny) {
       Reject(c, cmd, err::kOom);
       return;
+    }
+  }
+  if (!c.has(kMaster)) {
+    bool is_write = cmd->is(kWrite);
+    if (cmd->name == "exec") {
+      for (const auto& q : c.multi_queue) is_write = is_write || q.first->is(kWrite);
+    }
+    if (is_write || cmd->name == "ping") {
+      std::string disk_error = DiskErrorMessage(server_);
+      if (!disk_error.empty()) {
+        Reject(c, cmd, disk_error);
+        return;
+      }
     }
   }
   if (!cfg.replicaof.empty() && cfg.replica_read_only && !c.has(kMaster) && cmd->is(kWrite)) {

@@ -186,39 +186,64 @@ void MemorySection(Writer& w, ServerState& s) {
 }
 
 void PersistenceSection(Writer& w, ServerState& s) {
+  const PersistStats& p = s.persist;
+  const int64_t now_s = base::RealWallMs() / 1000;
+  auto since = [&](int64_t ms) { return now_s - ms / 1000; };
+  const bool rdb_child = p.child == ChildKind::kRdb, aof_child = p.child == ChildKind::kAof;
   w.Section("Persistence");
   w.Field("loading", s.loading ? 1 : 0);
   w.Field("async_loading", 0);
   w.Field("current_cow_peak", 0);
   w.Field("current_cow_size", 0);
   w.Field("current_cow_size_age", 0);
-  w.Field("current_fork_perc", 0.0);
+  w.Field("current_fork_perc", "0.00");
   w.Field("current_save_keys_processed", 0);
   w.Field("current_save_keys_total", 0);
   w.Field("rdb_changes_since_last_save", s.dirty);
-  w.Field("rdb_bgsave_in_progress", 0);
+  w.Field("rdb_bgsave_in_progress", rdb_child ? 1 : 0);
   w.Field("rdb_last_save_time", s.lastsave_s);
-  w.Field("rdb_last_bgsave_status", "ok");
-  w.Field("rdb_last_bgsave_time_sec", -1);
-  w.Field("rdb_current_bgsave_time_sec", -1);
-  w.Field("rdb_saves", 0);
-  w.Field("rdb_last_cow_size", 0);
-  w.Field("rdb_last_load_keys_expired", 0);
-  w.Field("rdb_last_load_keys_loaded", 0);
-  w.Field("aof_enabled", 0);
-  w.Field("aof_rewrite_in_progress", 0);
-  w.Field("aof_rewrite_scheduled", 0);
-  w.Field("aof_last_rewrite_time_sec", -1);
-  w.Field("aof_current_rewrite_time_sec", -1);
-  w.Field("aof_last_bgrewrite_status", "ok");
-  w.Field("aof_rewrites", 0);
-  w.Field("aof_rewrites_consecutive_failures", 0);
-  w.Field("aof_last_write_status", "ok");
-  w.Field("aof_last_cow_size", 0);
+  w.Field("rdb_last_bgsave_status", p.last_bgsave_ok ? "ok" : "err");
+  w.Field("rdb_last_bgsave_time_sec", p.rdb_last_bgsave_time_sec);
+  w.Field("rdb_current_bgsave_time_sec", rdb_child ? since(p.child_start_ms) : -1);
+  w.Field("rdb_saves", p.rdb_saves);
+  w.Field("rdb_last_cow_size", p.rdb_last_cow_size);
+  w.Field("rdb_last_load_keys_expired", p.rdb_last_load_keys_expired);
+  w.Field("rdb_last_load_keys_loaded", p.rdb_last_load_keys_loaded);
+  w.Field("aof_enabled", p.aof_enabled ? 1 : 0);
+  w.Field("aof_rewrite_in_progress", aof_child ? 1 : 0);
+  w.Field("aof_rewrite_scheduled", p.aof_rewrite_scheduled ? 1 : 0);
+  w.Field("aof_last_rewrite_time_sec", p.aof_last_rewrite_time_sec);
+  w.Field("aof_current_rewrite_time_sec", aof_child ? since(p.child_start_ms) : -1);
+  w.Field("aof_last_bgrewrite_status", p.aof_last_bgrewrite_ok ? "ok" : "err");
+  w.Field("aof_rewrites", p.aof_rewrites);
+  w.Field("aof_rewrites_consecutive_failures", p.aof_rewrites_consecutive_failures);
+  w.Field("aof_last_write_status", p.aof_last_write_errno == 0 ? "ok" : "err");
+  w.Field("aof_last_cow_size", p.aof_last_cow_size);
   w.Field("module_fork_in_progress", 0);
   w.Field("module_fork_last_cow_size", 0);
-  // Honest marker until RDB/AOF land: this node keeps data in memory only.
-  w.Field("cairn_persistence", "none");
+  if (p.aof_enabled) {
+    w.Field("aof_current_size", p.aof_current_size);
+    w.Field("aof_base_size", p.aof_base_size);
+    w.Field("aof_pending_rewrite", p.aof_rewrite_scheduled ? 1 : 0);
+    w.Field("aof_buffer_length", p.aof_buffer_length);
+    w.Field("aof_pending_bio_fsync", p.aof_pending_fsync ? 1 : 0);
+    w.Field("aof_delayed_fsync", p.aof_delayed_fsync);
+  }
+  if (s.loading) {
+    double frac = p.loading_total_bytes
+                      ? static_cast<double>(p.loading_loaded_bytes) / p.loading_total_bytes
+                      : 0.0;
+    int64_t elapsed = now_s - p.loading_start_s;
+    int64_t eta = frac > 0 ? static_cast<int64_t>(elapsed / frac) - elapsed : 1;
+    char perc[32];
+    snprintf(perc, sizeof(perc), "%.2f", frac * 100);
+    w.Field("loading_start_time", p.loading_start_s);
+    w.Field("loading_total_bytes", p.loading_total_bytes);
+    w.Field("loading_rdb_used_mem", p.loading_rdb_used_mem);
+    w.Field("loading_loaded_bytes", p.loading_loaded_bytes);
+    w.Field("loading_loaded_perc", perc);
+    w.Field("loading_eta_seconds", eta);
+  }
 }
 
 void StatsSection(Writer& w, ServerState& s) {
@@ -253,8 +278,8 @@ void StatsSection(Writer& w, ServerState& s) {
   w.Field("pubsub_channels", s.channels.size());
   w.Field("pubsub_patterns", s.patterns.size());
   w.Field("pubsubshard_channels", ShardChannelCount(s));
-  w.Field("latest_fork_usec", 0);
-  w.Field("total_forks", 0);
+  w.Field("latest_fork_usec", s.persist.latest_fork_usec);
+  w.Field("total_forks", s.persist.total_forks);
   w.Field("migrate_cached_sockets", 0);
   w.Field("slave_expires_tracked_keys", 0);
   w.Field("active_defrag_hits", 0);

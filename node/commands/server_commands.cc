@@ -38,8 +38,6 @@ void CmdTime(Context& ctx) {
   ctx.reply().BulkInt(us % 1000000);
 }
 
-void CmdLastSave(Context& ctx) { ctx.reply().Int(ctx.server().lastsave_s); }
-
 void CmdRole(Context& ctx) {
   const auto& cfg = ctx.cfg();
   if (cfg.replicaof.empty()) {
@@ -88,7 +86,8 @@ void CmdShutdown(Context& ctx) {
   ctx.server().shutdown_save = save;
   ctx.server().shutdown_nosave = nosave;
   log::Server().warn("User requested shutdown...");
-  if (ctx.server().request_shutdown) ctx.server().request_shutdown();
+  if (ctx.server().request_shutdown && !ctx.server().request_shutdown())
+    ctx.reply().Error("Errors trying to SHUTDOWN. Check logs.");
 }
 
 size_t ValueMemory(const store::Entry* e) {
@@ -133,6 +132,29 @@ void CmdDebug(Context& ctx) {
     line += " lru:" + std::to_string(e->lru & ((1 << 24) - 1));
     line += " lru_seconds_idle:" + std::to_string(store::LruClock() - e->lru);
     ctx.reply().Simple(line);
+  } else if (base::EqualsNoCase(sub, "reload")) {
+    bool save = true, flush = true;
+    for (size_t i = 2; i < ctx.argc(); i++) {
+      if (base::EqualsNoCase(ctx.arg(i), "nosave")) {
+        save = false;
+      } else if (base::EqualsNoCase(ctx.arg(i), "noflush") ||
+                 base::EqualsNoCase(ctx.arg(i), "merge")) {
+        flush = false;
+      } else {
+        ctx.reply().Error("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        return;
+      }
+    }
+    if (s.persistence == nullptr) {
+      ctx.reply().Error("persistence is not available in this process");
+      return;
+    }
+    Status st = s.persistence->DebugReload(save, flush);
+    if (st.ok()) {
+      ctx.reply().Ok();
+    } else {
+      ctx.reply().Error(st.message());
+    }
   } else if (base::EqualsNoCase(sub, "set-active-expire") && ctx.argc() == 3) {
     s.active_expire_enabled = ctx.arg(2) != "0";
     ctx.reply().Ok();
@@ -145,6 +167,9 @@ void CmdDebug(Context& ctx) {
         "    Output a hex signature of the values of all the specified keys.",
         "OBJECT <key>",
         "    Show low level info about the key and associated value.",
+        "RELOAD [NOSAVE]",
+        "    Save the RDB on disk and reload it back to memory. With NOSAVE the file",
+        "    on disk is loaded as it is.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not accessed.",
         "SLEEP <seconds>",
@@ -260,8 +285,6 @@ void RegisterServerCommands(CommandTable& t) {
              "@slow @dangerous"));
   t.Add(Make("time", 1, kLoading | kStale | kFast, CmdTime, "server", "2.6.0",
              "Returns the server time.", "", "@fast"));
-  t.Add(Make("lastsave", 1, kLoading | kStale | kFast, CmdLastSave, "server", "1.0.0",
-             "Returns the unix time of the last successful save.", "", "@admin @fast @dangerous"));
   t.Add(Make("role", 1, kNoScript | kLoading | kStale | kFast | kSentinel, CmdRole, "server",
              "2.8.12", "Returns the replication role.", "", "@admin @fast @dangerous"));
   t.Add(Make("shutdown", -1,

@@ -16,6 +16,7 @@
 
 #include "node/commands/client_state.h"
 #include "node/commands/command.h"
+#include "node/commands/persistence.h"
 #include "node/config/config.h"
 #include "node/store/db.h"
 
@@ -57,7 +58,9 @@ struct ServerState {
   int64_t dirty = 0;  // changes since the last save
   int64_t lastsave_s = 0;
   bool loading = false;
-  bool active_expire_enabled = true;  // DEBUG SET-ACTIVE-EXPIRE
+  PersistStats persist;
+  PersistenceControl* persistence = nullptr;  // set by the server module
+  bool active_expire_enabled = true;          // DEBUG SET-ACTIVE-EXPIRE
 
   // Clients by id (CLIENT LIST order).
   std::map<uint64_t, ClientState*> clients;
@@ -81,8 +84,9 @@ struct ServerState {
   bool shutdown_requested = false;
   bool shutdown_save = false;
   bool shutdown_nosave = false;
-  // Hooks the server module installs.
-  std::function<void()> request_shutdown;
+  // Hooks the server module installs. request_shutdown returns false when the
+  // shutdown cannot proceed (the final save failed); the node keeps serving.
+  std::function<bool()> request_shutdown;
 
   store::Db& db(int i) { return *dbs[static_cast<size_t>(i)]; }
   int db_count() const { return static_cast<int>(dbs.size()); }

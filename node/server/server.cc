@@ -58,7 +58,8 @@ Status Server::Init() {
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) state_.executable.assign(exe, static_cast<size_t>(n));
-  state_.request_shutdown = [this] { BeginShutdown(); };
+  state_.request_shutdown = [this] { return BeginShutdown(); };
+  persistence_ = std::make_unique<PersistenceService>(state_, config_);
   dispatcher_.free_memory_if_needed = [this] { return FreeMemoryIfNeeded(); };
   cmd::SetExecDispatcher(&dispatcher_);
   // A key that expires invalidates WATCHers, as a write would.
@@ -76,19 +77,31 @@ Status Server::Init() {
   state_.port = listener_->port();
   log::Server().info("Running mode=standalone, port={}.", listener_->port());
   log::Server().info("Server initialized");
-  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    log::Server().warn("Received {} scheduling shutdown...", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    BeginShutdown();
-  });
+  WaitForSignals();
   ScheduleCron();
   ScheduleBlockTimer();
   state_.startup_memory = base::UsedMemory();
-  log::Server().info("Ready to accept connections");
   return Status::Ok();
 }
 
+void Server::WaitForSignals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::Server().warn("Received {} scheduling shutdown...", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (!BeginShutdown()) WaitForSignals();
+  });
+}
+
 int Server::Run() {
+  Status loaded = persistence_->LoadAtStartup([this] {
+    io_.poll();
+    return !stopping_;
+  });
+  if (!loaded.ok() && !stopping_) {
+    log::Server().warn("Fatal error loading the DB: {}. Exiting.", loaded.message());
+    return 1;
+  }
+  if (!stopping_) log::Server().info("Ready to accept connections");
   io_.run();
   log::Server().warn("Cairn is now ready to exit, bye bye...");
   return 0;
@@ -110,10 +123,14 @@ void Server::InstallConfigHooks() {
   });
 }
 
-void Server::BeginShutdown() {
-  if (state_.shutdown_requested && !listener_) return;
+bool Server::BeginShutdown() {
+  if (stopping_) return true;
+  if (!persistence_->PrepareForShutdown(state_.shutdown_save, state_.shutdown_nosave)) {
+    state_.shutdown_save = state_.shutdown_nosave = false;
+    return false;
+  }
+  stopping_ = true;
   state_.shutdown_requested = true;
-  log::Server().warn("User requested shutdown...");
   if (listener_) listener_->Stop();
   // Close clients after their pending replies; then stop the loop.
   std::vector<cmd::ClientState*> clients;
@@ -125,6 +142,7 @@ void Server::BeginShutdown() {
   cron_timer_.cancel();
   block_timer_.cancel();
   io_.stop();
+  return true;
 }
 
 void Server::ScheduleCron() {
@@ -152,6 +170,9 @@ void Server::ScheduleBlockTimer() {
 void Server::Cron() {
   base::ScopedCommandTime frozen;
   cron_loops_++;
+  SampleMetrics();
+  persistence_->Cron();
+  if (state_.loading) return;
   if (state_.active_expire_enabled) ActiveExpireCycle();
   // Incremental rehash: a bounded step per db, as Redis's activerehashing.
   for (auto& db : state_.dbs) db->RehashStep(100);
@@ -159,7 +180,6 @@ void Server::Cron() {
     for (auto& db : state_.dbs) db->ShrinkIfSparse();
   }
   CloseIdleClients();
-  SampleMetrics();
   base::UpdatePeakMemory();
   if (config_.v().maxmemory > 0) FreeMemoryIfNeeded();
 }

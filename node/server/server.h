@@ -6,9 +6,11 @@
 // - The cron (server.hz times a second) does Redis's background chores:
 //   active expiry, incremental rehash, idle-client timeouts, instantaneous
 //   metrics. A fast timer serves blocked-client deadlines while any exist.
-// - SIGTERM/SIGINT and SHUTDOWN set ServerState::shutdown_requested; the cron
-//   sees it, closes listeners and stops the loop (persistence hooks attach here
-//   in the persistence issue).
+// - SIGTERM/SIGINT and SHUTDOWN run BeginShutdown: the final save (when save
+//   points exist or SHUTDOWN SAVE; a failed save keeps the node up, as Redis),
+//   then listeners and clients close and the loop stops.
+// - Run() loads the dataset before serving; while it loads, the loop answers
+//   clients with -LOADING between chunks of the file.
 #pragma once
 
 #include <memory>
@@ -22,6 +24,7 @@
 #include "node/net/asio.h"
 #include "node/net/listener.h"
 #include "node/net/poller.h"
+#include "node/server/persistence_service.h"
 
 namespace cairn::server {
 
@@ -45,7 +48,10 @@ class Server {
   void CloseIdleClients();
   void SampleMetrics();
   bool FreeMemoryIfNeeded();
-  void BeginShutdown();
+  // Saves (per config and SHUTDOWN flags), closes clients and stops the loop;
+  // false when the final save failed and the node keeps serving.
+  bool BeginShutdown();
+  void WaitForSignals();
   void InstallConfigHooks();
 
   boost::asio::io_context io_;
@@ -55,6 +61,8 @@ class Server {
   cmd::Dispatcher dispatcher_;
   std::unique_ptr<net::Poller> poller_;
   std::unique_ptr<net::Listener> listener_;
+  std::unique_ptr<PersistenceService> persistence_;
+  bool stopping_ = false;
   boost::asio::steady_timer cron_timer_;
   boost::asio::steady_timer block_timer_;
   boost::asio::signal_set signals_;

@@ -141,12 +141,13 @@ def test_info_has_redis_fields(cairn):
     for field in ("redis_version", "tcp_port", "uptime_in_seconds", "connected_clients",
                   "used_memory", "used_memory_rss", "maxmemory_policy", "loading",
                   "rdb_changes_since_last_save", "total_commands_processed", "keyspace_hits",
-                  "role", "master_replid", "used_cpu_sys", "cairn_persistence"):
+                  "role", "master_replid", "used_cpu_sys", "rdb_bgsave_in_progress",
+                  "rdb_last_bgsave_status", "aof_enabled"):
         assert field in info, field
     assert info["role"] == "master"
     assert info["tcp_port"] == cairn.port
     assert info["db0"] == {"keys": 1, "expires": 1, "avg_ttl": info["db0"]["avg_ttl"]}
-    assert info["cairn_persistence"] == "none"
+    assert info["rdb_bgsave_in_progress"] == 0 and info["rdb_last_bgsave_status"] == "ok"
     assert "cmdstat_set" in info
     assert info["cmdstat_set"]["calls"] == 1
 

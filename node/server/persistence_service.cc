@@ -1,0 +1,322 @@
+// PersistenceService: RDB load/save orchestration (see the header).
+#include "node/server/persistence_service.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "node/base/clock.h"
+#include "node/base/log.h"
+#include "node/base/memory.h"
+
+namespace cairn::server {
+
+namespace {
+
+// Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait
+// this long before trying again.
+constexpr int64_t kBgsaveRetryDelayS = 5;
+
+int64_t NowS() { return base::RealWallMs() / 1000; }
+
+double Mb(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+}  // namespace
+
+PersistenceService::PersistenceService(cmd::ServerState& state, config::Config& config)
+    : state_(state), config_(config) {
+  state_.persistence = this;
+}
+
+PersistenceService::~PersistenceService() {
+  KillChild();
+  if (state_.persistence == this) state_.persistence = nullptr;
+}
+
+std::string PersistenceService::RdbPath() const {
+  const auto& cfg = config_.v();
+  return cfg.dir + "/" + cfg.dbfilename;
+}
+
+persist::RdbWriteOptions PersistenceService::WriteOptions() const {
+  const auto& cfg = config_.v();
+  persist::RdbWriteOptions o;
+  o.compression = cfg.rdbcompression;
+  o.checksum = cfg.rdbchecksum;
+  o.key_save_delay_us = cfg.rdb_key_save_delay;
+  persist::RdbAuxInfo aux;
+  aux.ctime = NowS();
+  aux.used_mem = base::UsedMemory();
+  o.aux = persist::StandardAuxFields(aux);
+  o.aux.emplace_back(persist::kRdbCairnVersionField, CAIRN_VERSION);
+  return o;
+}
+
+persist::RdbLoadOptions PersistenceService::LoadOptions() const {
+  const auto& cfg = config_.v();
+  persist::RdbLoadOptions o;
+  // A replica keeps keys whose TTL passed; its master will send the DELs.
+  o.keep_expired = !cfg.replicaof.empty();
+  o.databases = state_.dbs.size();
+  o.list_fill = cfg.list_max_listpack_size;
+  o.hash = {static_cast<size_t>(cfg.hash_max_listpack_entries),
+            static_cast<size_t>(cfg.hash_max_listpack_value)};
+  o.zset = {static_cast<size_t>(cfg.zset_max_listpack_entries),
+            static_cast<size_t>(cfg.zset_max_listpack_value)};
+  o.set = {static_cast<size_t>(cfg.set_max_intset_entries),
+           static_cast<size_t>(cfg.set_max_listpack_entries),
+           static_cast<size_t>(cfg.set_max_listpack_value)};
+  return o;
+}
+
+// --- loading ----------------------------------------------------------------
+
+Status PersistenceService::LoadAtStartup(const std::function<bool()>& serve) {
+  std::string path = RdbPath();
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return Status::IOError(path + ": " + strerror(errno));
+  }
+  int64_t start = base::MonotonicUs();
+  Status s = LoadRdb(path, serve);
+  if (!s.ok()) return s;
+  log::Persist().info("DB loaded from disk: {:.3f} seconds", (base::MonotonicUs() - start) / 1e6);
+  return Status::Ok();
+}
+
+Status PersistenceService::LoadRdb(const std::string& path, const std::function<bool()>& serve) {
+  auto& ps = state_.persist;
+  struct stat st;
+  ps.loading_total_bytes = stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  ps.loading_loaded_bytes = 0;
+  ps.loading_start_s = NowS();
+  state_.loading = true;
+  persist::RdbLoadOptions opts = LoadOptions();
+  int64_t last_serve = base::MonotonicUs(), last_log = last_serve;
+  bool aborted = false;
+  uint64_t keys = 0;
+  opts.progress = [&](size_t done, size_t total) {
+    ps.loading_loaded_bytes = done;
+    keys += 1024;
+    int64_t now = base::MonotonicUs();
+    if (now - last_log >= 2000000) {
+      last_log = now;
+      log::Persist().info("Loading RDB: {:.1f}% ({:.1f} MB of {:.1f} MB), ~{} keys",
+                          100.0 * done / total, Mb(done), Mb(total), keys);
+    }
+    if (serve && now - last_serve >= 100000) {
+      last_serve = now;
+      if (!serve()) aborted = true;
+    }
+    return !aborted;
+  };
+  persist::RdbLoadInfo info;
+  Status s = persist::LoadRdbFile(path, state_.dbs, opts, &info);
+  state_.loading = false;
+  ps.loading_loaded_bytes = ps.loading_total_bytes;
+  if (aborted) return Status::Aborted("loading stopped by shutdown");
+  if (!s.ok()) return s;
+  auto aux = [&](const char* k) {
+    auto it = info.aux.find(k);
+    return it == info.aux.end() ? std::string() : it->second;
+  };
+  if (std::string v = aux("redis-ver"); !v.empty())
+    log::Persist().info("Loading RDB produced by version {}", v);
+  if (std::string v = aux("ctime"); !v.empty())
+    log::Persist().info("RDB age {} seconds", NowS() - atoll(v.c_str()));
+  if (std::string v = aux("used-mem"); !v.empty())
+    log::Persist().info("RDB memory usage when created {:.2f} Mb",
+                        Mb(strtoull(v.c_str(), nullptr, 10)));
+  if (!info.functions.empty())
+    log::Persist().warn(
+        "The RDB holds {} function libraries; Cairn has no scripting and skipped them",
+        info.functions.size());
+  log::Persist().info("Done loading RDB, keys loaded: {}, keys expired: {}.", info.keys_loaded,
+                      info.keys_expired);
+  ps.rdb_last_load_keys_loaded = info.keys_loaded;
+  ps.rdb_last_load_keys_expired = info.keys_expired;
+  return Status::Ok();
+}
+
+// --- saving -----------------------------------------------------------------
+
+Status PersistenceService::Save() {
+  auto& ps = state_.persist;
+  if (ps.child == cmd::ChildKind::kRdb)
+    return Status::Aborted("Background save already in progress");
+  ps.rdb_saves++;
+  Status s = persist::SaveRdbFile(RdbPath(), state_.dbs, WriteOptions());
+  if (!s.ok()) {
+    log::Persist().warn("Write error saving DB on disk: {}", s.message());
+    ps.last_bgsave_ok = false;
+    return s;
+  }
+  log::Persist().info("DB saved on disk");
+  state_.dirty = 0;
+  state_.lastsave_s = NowS();
+  ps.last_bgsave_ok = true;
+  return Status::Ok();
+}
+
+Result<std::string> PersistenceService::BackgroundSave(bool schedule) {
+  auto& ps = state_.persist;
+  if (ps.child == cmd::ChildKind::kRdb)
+    return Status::Aborted("Background save already in progress");
+  if (ps.child != cmd::ChildKind::kNone) {
+    if (schedule) {
+      ps.bgsave_scheduled = true;
+      return std::string("Background saving scheduled");
+    }
+    return Status::Aborted(
+        "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in "
+        "order to schedule a BGSAVE whenever possible.");
+  }
+  if (Status s = StartBackgroundSave(); !s.ok()) return s;
+  return std::string("Background saving started");
+}
+
+Status PersistenceService::StartBackgroundSave() {
+  auto& ps = state_.persist;
+  ps.rdb_saves++;
+  dirty_before_bgsave_ = state_.dirty;
+  lastbgsave_try_s_ = NowS();
+  const std::string path = RdbPath();
+  const persist::RdbWriteOptions opts = WriteOptions();
+  const auto& dbs = state_.dbs;
+  int64_t fork_us = 0;
+  auto child = persist::ForkedChild::Start(
+      [&](persist::ChildReport* report) {
+        Status s = persist::SaveRdbFile(path, dbs, opts);
+        if (!s.ok()) {
+          log::Persist().warn("Write error saving DB on disk: {}", s.message());
+          return 1;
+        }
+        log::Persist().info("DB saved on disk");
+        report->cow_bytes = persist::PrivateDirtyBytes();
+        log::Persist().info("Fork CoW for RDB: current {} MB, peak {} MB, average {} MB",
+                            report->cow_bytes >> 20, report->cow_bytes >> 20,
+                            report->cow_bytes >> 20);
+        return 0;
+      },
+      &fork_us);
+  if (!child.ok()) {
+    ps.last_bgsave_ok = false;
+    log::Persist().warn("Can't save in background: {}", child.status().message());
+    return child.status();
+  }
+  child_ = std::move(child.value());
+  ps.child = cmd::ChildKind::kRdb;
+  ps.child_start_ms = base::RealWallMs();
+  ps.total_forks++;
+  ps.latest_fork_usec = fork_us;
+  log::Persist().info("Background saving started by pid {}", child_->pid());
+  return Status::Ok();
+}
+
+void PersistenceService::ChildFinished(const persist::ChildExit& e) {
+  auto& ps = state_.persist;
+  pid_t pid = child_->pid();
+  int64_t took_s = (base::RealWallMs() - ps.child_start_ms) / 1000;
+  if (ps.child == cmd::ChildKind::kRdb) {
+    ps.rdb_last_bgsave_time_sec = took_s;
+    if (e.ok()) {
+      log::Persist().info("Background saving terminated with success");
+      state_.dirty -= dirty_before_bgsave_;
+      state_.lastsave_s = NowS();
+      ps.last_bgsave_ok = true;
+      ps.rdb_last_cow_size = e.report.cow_bytes;
+    } else if (e.signal == 0) {
+      log::Persist().warn("Background saving error");
+      ps.last_bgsave_ok = false;
+    } else {
+      log::Persist().warn("Background saving terminated by signal {}", e.signal);
+      unlink(persist::FileSink::TempPathFor(RdbPath(), pid).c_str());
+      // SIGUSR1 is how the node itself stops a child: not an error.
+      if (e.signal != SIGUSR1) ps.last_bgsave_ok = false;
+    }
+  }
+  ps.child = cmd::ChildKind::kNone;
+  child_.reset();
+}
+
+void PersistenceService::KillChild() {
+  if (!child_) return;
+  pid_t pid = child_->pid();
+  if (state_.persist.child == cmd::ChildKind::kRdb) {
+    log::Persist().warn("There is a child saving an .rdb. Killing it!");
+    child_->Kill();
+    unlink(persist::FileSink::TempPathFor(RdbPath(), pid).c_str());
+  } else {
+    child_->Kill();
+  }
+  state_.persist.child = cmd::ChildKind::kNone;
+  child_.reset();
+}
+
+void PersistenceService::Cron() {
+  auto& ps = state_.persist;
+  if (child_) {
+    persist::ChildExit e;
+    if (child_->Poll(&e)) ChildFinished(e);
+    return;
+  }
+  if (state_.loading) return;
+  if (ps.bgsave_scheduled) {
+    ps.bgsave_scheduled = false;
+    (void)StartBackgroundSave();
+    return;
+  }
+  int64_t now = NowS();
+  for (const auto& sp : config_.v().save_points) {
+    if (state_.dirty >= sp.changes && now - state_.lastsave_s > sp.seconds &&
+        (now - lastbgsave_try_s_ > kBgsaveRetryDelayS || ps.last_bgsave_ok)) {
+      log::Persist().info("{} changes in {} seconds. Saving...", sp.changes, sp.seconds);
+      (void)StartBackgroundSave();
+      break;
+    }
+  }
+}
+
+bool PersistenceService::PrepareForShutdown(bool force_save, bool nosave) {
+  if (state_.loading) {
+    force_save = false;
+    nosave = true;
+  }
+  KillChild();
+  if (nosave || (config_.v().save_points.empty() && !force_save)) return true;
+  log::Persist().info("Saving the final RDB snapshot before exiting.");
+  if (!Save().ok()) {
+    log::Persist().warn("Error trying to save the DB, can't exit.");
+    return false;
+  }
+  return true;
+}
+
+Result<std::string> PersistenceService::RewriteAof() {
+  return Status::NotSupported("appendonly files are not supported yet");
+}
+
+Status PersistenceService::DebugReload(bool save, bool flush) {
+  if (save) {
+    if (Status s = Save(); !s.ok()) return s;
+  }
+  if (!flush) return Status::NotSupported("DEBUG RELOAD NOFLUSH/MERGE are not supported");
+  // Load into fresh databases and swap only on success: a bad file loses nothing.
+  std::vector<std::unique_ptr<store::Db>> fresh;
+  persist::RdbLoadOptions opts = LoadOptions();
+  persist::RdbLoadInfo info;
+  Status s = persist::LoadRdbFile(RdbPath(), fresh, opts, &info);
+  if (!s.ok()) {
+    log::Persist().warn("Error trying to load the RDB dump: {}", s.message());
+    return Status::Corruption("Error trying to load the RDB dump, check server logs.");
+  }
+  state_.dbs.swap(fresh);
+  log::Persist().info("DB reloaded by DEBUG RELOAD");
+  return Status::Ok();
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,65 @@
+// PersistenceService: the node's RDB (and, with appendonly, AOF) life cycle —
+// load at startup, SAVE, BGSAVE through a forked child, save points, DEBUG
+// RELOAD, the final save at shutdown — behind cmd::PersistenceControl.
+//
+// DESIGN
+// - One child at a time (as Redis): a BGSAVE asked for while another child runs
+//   is refused or, with SCHEDULE, started by the cron when the child ends.
+// - Files are written through persist::FileSink: temp file, fsync, rename,
+//   fsync of the directory; a failure or a crash leaves the old file intact.
+// - Loading runs before the loop serves; every 1024 keys the loader calls back
+//   and the service lets the loop answer clients (-LOADING, INFO loading:1).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "node/commands/persistence.h"
+#include "node/commands/server_state.h"
+#include "node/config/config.h"
+#include "node/persistence/fork_child.h"
+#include "node/persistence/rdb_reader.h"
+#include "node/persistence/rdb_writer.h"
+
+namespace cairn::server {
+
+class PersistenceService : public cmd::PersistenceControl {
+ public:
+  PersistenceService(cmd::ServerState& state, config::Config& config);
+  ~PersistenceService() override;
+
+  // Loads the dataset at startup: the RDB at dir/dbfilename when it exists.
+  // `serve` runs pending events and returns false when loading must stop.
+  Status LoadAtStartup(const std::function<bool()>& serve);
+  // The cron's share: reaps a finished child, starts scheduled BGSAVEs and
+  // BGSAVEs due by the save points.
+  void Cron();
+  // The save SHUTDOWN/SIGTERM do (when save points exist or `force_save`,
+  // unless `nosave`). False when the save failed and the node must stay up.
+  bool PrepareForShutdown(bool force_save, bool nosave);
+
+  // cmd::PersistenceControl
+  Status Save() override;
+  Result<std::string> BackgroundSave(bool schedule) override;
+  Result<std::string> RewriteAof() override;
+  Status DebugReload(bool save, bool flush) override;
+
+  std::string RdbPath() const;
+
+ private:
+  persist::RdbWriteOptions WriteOptions() const;
+  persist::RdbLoadOptions LoadOptions() const;
+  Status LoadRdb(const std::string& path, const std::function<bool()>& serve);
+  Status StartBackgroundSave();
+  void ChildFinished(const persist::ChildExit& e);
+  void KillChild();
+
+  cmd::ServerState& state_;
+  config::Config& config_;
+  std::unique_ptr<persist::ForkedChild> child_;
+  int64_t dirty_before_bgsave_ = 0;
+  int64_t lastbgsave_try_s_ = 0;
+};
+
+}  // namespace cairn::server
