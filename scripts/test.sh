@@ -18,6 +18,14 @@ start=$SECONDS
 
 log() { printf '\n==> [%4ds] %s\n' $((SECONDS - start)) "$*"; }
 want() { [[ " $stages " == *" $1 "* ]]; }
+# ctest in build dir $1 (more ctest args follow); the output is also kept in
+# $1/ctest.log so the end of the run can repeat what failed.
+run_ctest() {
+  local dir=$1
+  shift
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900 "$@" 2>&1 | tee ctest.log
+    exit "${PIPESTATUS[0]}")
+}
 
 log "dependencies"
 scripts/install-deps.sh
@@ -27,7 +35,7 @@ if want release; then
   if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
     ninja -C build -j"$jobs"; then
     log "ctest in build/"
-    (cd build && ctest --output-on-failure -j"$jobs" --timeout 900) || failed+=("release ctest")
+    run_ctest build || failed+=("release ctest")
   else
     failed+=("release build")
   fi
@@ -40,8 +48,7 @@ if want asan; then
   if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_SANITIZE=ON \
     >/dev/null && ninja -C build-asan -j"$jobs"; then
     log "ctest (unit + integration) in build-asan/"
-    (cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 900 -R '^(unit\.|integration$)') ||
-      failed+=("asan ctest")
+    run_ctest build-asan -R '^(unit\.|integration$)' || failed+=("asan ctest")
   else
     failed+=("asan build")
   fi
@@ -50,14 +57,28 @@ fi
 if want fuzz; then
   log "libFuzzer build (build-fuzz/)"
   if CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCAIRN_FUZZ=ON -DCAIRN_TESTS=OFF >/dev/null && ninja -C build-fuzz -j"$jobs" resp_parser_fuzz; then
-    log "fuzzing the RESP parser for ${fuzz_seconds}s"
+    -DCAIRN_FUZZ=ON -DCAIRN_TESTS=OFF >/dev/null &&
+    ninja -C build-fuzz -j"$jobs" resp_parser_fuzz rdb_loader_fuzz; then
+    # The budget is split: half for the RESP parser, the rest for the RDB loader
+    # (each at least 1 s: libFuzzer reads -max_total_time=0 as "no limit").
+    resp_seconds=$((fuzz_seconds / 2 > 0 ? fuzz_seconds / 2 : 1))
+    rdb_seconds=$((fuzz_seconds - resp_seconds > 0 ? fuzz_seconds - resp_seconds : 1))
+    log "fuzzing the RESP parser for ${resp_seconds}s"
     # New inputs go to a scratch dir; the checked-in seed corpus stays as it is.
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    build-fuzz/tests/fuzz/resp_parser_fuzz -max_total_time="$fuzz_seconds" -timeout=10 \
+    mkdir -p "$work/resp" "$work/rdb"
+    build-fuzz/tests/fuzz/resp_parser_fuzz -max_total_time="$resp_seconds" -timeout=10 \
       -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
-      "$work" tests/fuzz/corpus/resp || failed+=("fuzz (crash input in build-fuzz/)")
+      "$work/resp" tests/fuzz/corpus/resp || failed+=("fuzz (crash input in build-fuzz/)")
+    log "fuzzing the RDB loader for ${rdb_seconds}s"
+    # The shared RDB vectors, when present, are an extra read-only corpus (libFuzzer
+    # writes new inputs only to the first dir, the scratch one).
+    rdb_corpus=(tests/fuzz/corpus/rdb)
+    if [[ -d ../shared/vectors/rdb ]]; then rdb_corpus+=(../shared/vectors/rdb); fi
+    build-fuzz/tests/fuzz/rdb_loader_fuzz -max_total_time="$rdb_seconds" -timeout=10 \
+      -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+      "$work/rdb" "${rdb_corpus[@]}" || failed+=("fuzz rdb (crash input in build-fuzz/)")
   else
     failed+=("fuzz build")
   fi
@@ -65,6 +86,12 @@ fi
 
 log "done"
 if ((${#failed[@]})); then
+  # Repeat the failing tests' names and pytest's short summaries last, where a
+  # reader of only the tail of the log sees them.
+  for f in build/ctest.log build-asan/ctest.log; do
+    [[ -f $f ]] && grep -h -E '^(FAILED|ERROR) |\*\*\*Failed|Failed +[0-9.]+ sec|^[^ ].*:[0-9]+: FAILED:' "$f" |
+      sed "s|^|$f: |" | tail -40
+  done
   printf 'FAILED stages: %s\n' "${failed[*]}"
   exit 1
 fi
