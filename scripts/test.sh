@@ -18,6 +18,14 @@ start=$SECONDS
 
 log() { printf '\n==> [%4ds] %s\n' $((SECONDS - start)) "$*"; }
 want() { [[ " $stages " == *" $1 "* ]]; }
+# ctest in build dir $1 (more ctest args follow); the output is also kept in
+# $1/ctest.log so the end of the run can repeat what failed.
+run_ctest() {
+  local dir=$1
+  shift
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900 "$@" 2>&1 | tee ctest.log
+    exit "${PIPESTATUS[0]}")
+}
 
 log "dependencies"
 scripts/install-deps.sh
@@ -27,7 +35,7 @@ if want release; then
   if cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
     ninja -C build -j"$jobs"; then
     log "ctest in build/"
-    (cd build && ctest --output-on-failure -j"$jobs" --timeout 900) || failed+=("release ctest")
+    run_ctest build || failed+=("release ctest")
   else
     failed+=("release build")
   fi
@@ -40,8 +48,7 @@ if want asan; then
   if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_SANITIZE=ON \
     >/dev/null && ninja -C build-asan -j"$jobs"; then
     log "ctest (unit + integration) in build-asan/"
-    (cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 900 -R '^(unit\.|integration$)') ||
-      failed+=("asan ctest")
+    run_ctest build-asan -R '^(unit\.|integration$)' || failed+=("asan ctest")
   else
     failed+=("asan build")
   fi
@@ -79,6 +86,12 @@ fi
 
 log "done"
 if ((${#failed[@]})); then
+  # Repeat the failing tests' names and pytest's short summaries last, where a
+  # reader of only the tail of the log sees them.
+  for f in build/ctest.log build-asan/ctest.log; do
+    [[ -f $f ]] && grep -h -E '^(FAILED|ERROR) |\*\*\*Failed|Failed +[0-9.]+ sec|^[^ ].*:[0-9]+: FAILED:' "$f" |
+      sed "s|^|$f: |" | tail -40
+  done
   printf 'FAILED stages: %s\n' "${failed[*]}"
   exit 1
 fi
