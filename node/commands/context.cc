@@ -5,11 +5,17 @@
 
 #include "node/base/clock.h"
 #include "node/base/number.h"
+#include "node/commands/propagate.h"
 #include "node/commands/transaction.h"
 
 namespace cairn::cmd {
 
 namespace err = protocol::err;
+
+void Context::Propagate(std::vector<std::string> argv) {
+  propagation_overridden_ = true;
+  QueuePropagation(server_, client_.db_index, std::move(argv));
+}
 
 store::Entry* Context::LookupWrite(std::string_view key, store::ObjType t, bool* wrongtype) {
   store::Entry* e = db().Lookup(key);

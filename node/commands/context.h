@@ -72,12 +72,22 @@ class Context {
   bool is_retry() const { return is_retry_; }
   void set_retry(bool r) { is_retry_ = r; }
 
+  // --- propagation (propagate.h) -------------------------------------------
+  // Replaces this run's propagated form: each call queues one op in the
+  // client's db (SPOP with a count queues several SREMs). Without any call, a
+  // run that changed data propagates its own arguments.
+  void Propagate(std::vector<std::string> argv);
+  // This run propagates nothing, even though it changed data.
+  void PreventPropagation() { propagation_overridden_ = true; }
+  bool propagation_overridden() const { return propagation_overridden_; }
+
  private:
   ServerState& server_;
   ClientState& client_;
   const CommandSpec& cmd_;
   const std::vector<std::string_view>& argv_;
   bool is_retry_ = false;
+  bool propagation_overridden_ = false;
 };
 
 }  // namespace cairn::cmd

@@ -9,6 +9,7 @@
 #include "node/base/memory.h"
 #include "node/base/number.h"
 #include "node/commands/context.h"
+#include "node/commands/propagate.h"
 #include "node/commands/pubsub.h"
 #include "node/commands/transaction.h"
 #include "node/protocol/errors.h"
@@ -174,8 +175,18 @@ void Dispatcher::Call(ClientState& c, const CommandSpec& cmd,
   int64_t start = base::MonotonicUs();
   Context ctx(server_, c, cmd, argv);
   ctx.set_retry(is_retry);
+  const int db_before = c.db_index;
+  const int64_t dirty_before = server_.dirty;
+  server_.call_depth++;
   cmd.handler(ctx);
+  server_.call_depth--;
   int64_t took = base::MonotonicUs() - start;
+  // EXEC's queued commands propagated themselves (nested calls).
+  if (!ctx.propagation_overridden() && server_.dirty > dirty_before &&
+      !server_.propagation_sinks.empty() && cmd.name != "exec") {
+    server_.pending_ops.push_back({db_before, std::vector<std::string>(argv.begin(), argv.end())});
+  }
+  if (server_.call_depth == 0) FlushPropagation(server_);
   // A blocked command is counted when it finally runs, as Redis does.
   if (!c.has(kBlocked) || is_retry) {
     cmd.calls++;

@@ -17,6 +17,7 @@
 #include "node/commands/client_state.h"
 #include "node/commands/command.h"
 #include "node/commands/persistence.h"
+#include "node/commands/propagate.h"
 #include "node/config/config.h"
 #include "node/store/db.h"
 
@@ -59,6 +60,11 @@ struct ServerState {
   int64_t lastsave_s = 0;
   bool loading = false;
   PersistStats persist;
+  // Propagation (propagate.h): where writes go (AOF, replicas), the ops of the
+  // running top-level call, and how deep the dispatcher's calls are nested.
+  std::vector<PropagationSink*> propagation_sinks;
+  std::vector<PropagatedOp> pending_ops;
+  int call_depth = 0;
   PersistenceControl* persistence = nullptr;  // set by the server module
   bool active_expire_enabled = true;          // DEBUG SET-ACTIVE-EXPIRE
 

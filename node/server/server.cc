@@ -10,6 +10,7 @@
 #include "node/base/log.h"
 #include "node/base/memory.h"
 #include "node/commands/config_commands.h"
+#include "node/commands/propagate.h"
 #include "node/commands/transaction.h"
 #include "node/store/hash_table.h"
 
@@ -64,6 +65,7 @@ Status Server::Init() {
   cmd::SetExecDispatcher(&dispatcher_);
   // A key that expires invalidates WATCHers, as a write would.
   store::Hooks().on_expired = [this](int db, std::string_view key) {
+    cmd::PropagateDeletion(state_, db, key, config_.v().lazyfree_lazy_expire);
     cmd::TouchWatchedKeyOnExpire(state_, db, key);
   };
   InstallConfigHooks();
@@ -287,6 +289,7 @@ bool Server::FreeMemoryIfNeeded() {
     if (best_db == nullptr) return false;
     best_db->Delete(best_key);
     store::Stats().evicted++;
+    cmd::PropagateDeletion(state_, best_db->index(), best_key, cfg.lazyfree_lazy_eviction);
     // An evicted key changed under any WATCH on it, as in Redis.
     cmd::TouchWatchedKeyOnExpire(state_, best_db->index(), best_key);
   }
