@@ -302,10 +302,10 @@ def test_object_idletime_counts_seconds(diff):
     # can read as 2 on one and 3 on the other: compare within that tick.
     diff.check("SET", "k", "v")
     time.sleep(2.1)
-    idle = [c.execute_command("OBJECT", "IDLETIME", "k") for c in (diff.cairn, diff.redis)]
+    idle = [c.object("idletime", "k") for c in (diff.cairn, diff.redis)]
     assert all(2 <= i <= 3 for i in idle), idle
     diff.check("GET", "k")
-    idle = [c.execute_command("OBJECT", "IDLETIME", "k") for c in (diff.cairn, diff.redis)]
+    idle = [c.object("idletime", "k") for c in (diff.cairn, diff.redis)]
     assert idle == [0, 0], idle
 
 
