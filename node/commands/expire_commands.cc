@@ -3,6 +3,7 @@
 // unix milliseconds (Db::SetExpire), as Redis stores them.
 #include <climits>
 #include <string>
+#include <vector>
 
 #include "node/base/clock.h"
 #include "node/base/number.h"
@@ -102,8 +103,19 @@ void ExpireGeneric(Context& ctx, int64_t basetime, bool seconds) {
   }
   if (AlreadyExpired(ctx, when)) {
     db.Delete(key);
+    // Replicas and the AOF get the deletion itself, not a TTL in the past.
+    ctx.Propagate({ctx.cfg().lazyfree_lazy_expire ? "UNLINK" : "DEL", std::string(key)});
   } else {
     db.SetExpire(e, when);
+    // Relative and second forms leave as PEXPIREAT <absolute ms> (options
+    // kept), so a replay later does not move the deadline; PEXPIREAT itself
+    // goes out as typed.
+    if (basetime != 0 || seconds) {
+      std::vector<std::string> argv(ctx.argv().begin(), ctx.argv().end());
+      argv[0] = "PEXPIREAT";
+      argv[2] = base::Int64ToString(when);
+      ctx.Propagate(std::move(argv));
+    }
   }
   ctx.KeyModified(key);
   ctx.reply().Int(1);

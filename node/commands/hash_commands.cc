@@ -211,6 +211,8 @@ void CmdHIncrByFloat(Context& ctx) {
   store::HashSet(e, ctx.arg(2), out, Limits(ctx));
   ctx.KeyModified(ctx.arg(1));
   ctx.reply().Bulk(out);
+  // The result travels as HSET so replicas cannot round differently.
+  ctx.Propagate({"HSET", std::string(ctx.arg(1)), std::string(ctx.arg(2)), out});
 }
 
 void CmdHScan(Context& ctx) {

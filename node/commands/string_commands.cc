@@ -3,6 +3,8 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "node/base/clock.h"
 #include "node/base/number.h"
@@ -106,6 +108,31 @@ bool GetGeneric(Context& ctx, std::string_view key) {
   return true;
 }
 
+// The form a successful SET-family write leaves in: with any expiry, exactly
+// "SET key value PXAT <ms>" (SETEX, PSETEX and relative times become
+// absolute, other options go); with GET, the arguments minus every GET after
+// the value (the reply-only option means nothing to a replica).
+void PropagateSet(Context& ctx, uint32_t flags, std::string_view key, std::string_view value,
+                  bool has_expire, int64_t when) {
+  if (has_expire) {
+    ctx.Propagate({"SET", std::string(key), std::string(value), "PXAT", base::Int64ToString(when)});
+  } else if (flags & kGet) {
+    std::vector<std::string> argv;
+    for (size_t j = 0; j < ctx.argc(); j++) {
+      if (j >= 3 && base::EqualsNoCase(ctx.arg(j), "GET")) continue;
+      argv.emplace_back(ctx.arg(j));
+    }
+    ctx.Propagate(std::move(argv));
+  }
+}
+
+// True when an absolute deadline has passed and this node deletes the key
+// itself (a replica or a load waits for the master's DEL instead).
+bool AlreadyExpired(Context& ctx, int64_t when) {
+  bool is_replica = store::Hooks().is_replica || !ctx.cfg().replicaof.empty();
+  return when <= base::NowMs() && !ctx.server().loading && !is_replica;
+}
+
 // The body shared by SET, SETNX, SETEX, PSETEX (Redis's setGenericCommand).
 void SetGeneric(Context& ctx, uint32_t flags, std::string_view key, std::string_view value,
                 std::string_view expire, bool nx_reply_int) {
@@ -128,6 +155,7 @@ void SetGeneric(Context& ctx, uint32_t flags, std::string_view key, std::string_
   Entry* e = ctx.db().SetString(key, value, flags & kKeepTtl);
   if (has_expire) ctx.db().SetExpire(e, when);
   ctx.KeyModified(key);
+  PropagateSet(ctx, flags, key, value, has_expire, when);
   if (!(flags & kGet)) {
     if (nx_reply_int)
       ctx.reply().Int(1);
@@ -153,11 +181,14 @@ void CmdGetSet(Context& ctx) {
   if (!GetGeneric(ctx, ctx.arg(1))) return;
   ctx.db().SetString(ctx.arg(1), ctx.arg(2));
   ctx.KeyModified(ctx.arg(1));
+  ctx.Propagate({"SET", std::string(ctx.arg(1)), std::string(ctx.arg(2))});
 }
 
 void CmdGetDel(Context& ctx) {
   if (!GetGeneric(ctx, ctx.arg(1))) return;
-  if (ctx.db().Delete(ctx.arg(1))) ctx.KeyModified(ctx.arg(1));
+  if (!ctx.db().Delete(ctx.arg(1))) return;
+  ctx.KeyModified(ctx.arg(1));
+  ctx.Propagate({ctx.cfg().lazyfree_lazy_user_del ? "UNLINK" : "DEL", std::string(ctx.arg(1))});
 }
 
 void CmdGetEx(Context& ctx) {
@@ -176,14 +207,20 @@ void CmdGetEx(Context& ctx) {
   if ((flags & kAnyExpire) && !ExpireToMs(ctx, expire, flags, &when)) return;
   std::string scratch;
   ctx.reply().Bulk(store::Db::StringValue(e, &scratch));
-  if ((flags & (kExAt | kPxAt)) && when <= base::NowMs()) {
+  // GETEX itself never leaves the node: only its effect does.
+  if ((flags & (kExAt | kPxAt)) && AlreadyExpired(ctx, when)) {
     ctx.db().Delete(key);
     ctx.KeyModified(key);
+    ctx.Propagate({ctx.cfg().lazyfree_lazy_expire ? "UNLINK" : "DEL", std::string(key)});
   } else if (flags & kAnyExpire) {
     ctx.db().SetExpire(e, when);
     ctx.KeyModified(key);
+    ctx.Propagate({"PEXPIREAT", std::string(key), base::Int64ToString(when)});
   } else if (flags & kPersist) {
-    if (ctx.db().RemoveExpire(e)) ctx.KeyModified(key);
+    if (ctx.db().RemoveExpire(e)) {
+      ctx.KeyModified(key);
+      ctx.Propagate({"PERSIST", std::string(key)});
+    }
   }
 }
 
@@ -296,6 +333,9 @@ void CmdIncrByFloat(Context& ctx) {
     ctx.db().SetString(key, text, false, /*allow_int=*/false);
   ctx.KeyModified(key);
   ctx.reply().Bulk(text);
+  // The result, not the increment, so float formatting on the other side
+  // cannot make the copies drift.
+  ctx.Propagate({"SET", std::string(key), text, "KEEPTTL"});
 }
 
 bool CheckStringLength(Context& ctx, int64_t size, int64_t append) {
