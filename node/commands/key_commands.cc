@@ -306,6 +306,8 @@ void CmdFlushDb(Context& ctx) {
   ctx.DbTouchedAll(ctx.client().db_index);
   ctx.server().dirty += static_cast<int64_t>(ctx.db().Clear());
   ctx.reply().Ok();
+  // Propagated even when the db was already empty: a replica may not be.
+  ctx.Propagate(std::vector<std::string>(ctx.argv().begin(), ctx.argv().end()));
 }
 
 void CmdFlushAll(Context& ctx) {
@@ -317,6 +319,8 @@ void CmdFlushAll(Context& ctx) {
   }
   ctx.server().dirty += removed;
   ctx.reply().Ok();
+  // Propagated even when every db was already empty: a replica may not be.
+  ctx.Propagate(std::vector<std::string>(ctx.argv().begin(), ctx.argv().end()));
 }
 
 // --- OBJECT -------------------------------------------------------------------------

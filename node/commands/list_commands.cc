@@ -85,13 +85,17 @@ int64_t PopRangeReply(Context& ctx, QuickList* q, Where where, int64_t count) {
   return n;
 }
 
-// [key, [elements...]] for LMPOP/BLMPOP.
+const char* PopName(Where where) { return where == Where::kHead ? "LPOP" : "RPOP"; }
+
+// [key, [elements...]] for LMPOP/BLMPOP, which leave the node as
+// "LPOP|RPOP key <elements popped>" (the key chosen and the real count).
 void PopRangeWithKeyReply(Context& ctx, std::string_view key, QuickList* q, Where where,
                           int64_t count) {
   ctx.reply().Array(2);
   ctx.reply().Bulk(key);
   int64_t n = PopRangeReply(ctx, q, where, count);
   ElementsRemoved(ctx, key, q, n);
+  ctx.Propagate({PopName(where), std::string(key), base::Int64ToString(n)});
 }
 
 // --- pushes --------------------------------------------------------------
@@ -371,17 +375,18 @@ void CmdLTrim(Context& ctx) {
 // --- moves ---------------------------------------------------------------
 
 // LMOVE body: source exists check, destination type check, pop, push, reply.
-void MoveGeneric(Context& ctx, Where from, Where to) {
+// Returns whether an element moved.
+bool MoveGeneric(Context& ctx, Where from, Where to) {
   std::string_view src_key = ctx.arg(1), dst_key = ctx.arg(2);
   bool wrong;
   Entry* src = ctx.LookupWrite(src_key, ObjType::kList, &wrong);
-  if (wrong) return;
+  if (wrong) return false;
   if (src == nullptr) {
     ctx.reply().Null();
-    return;
+    return false;
   }
   Entry* dst = ctx.LookupWrite(dst_key, ObjType::kList, &wrong);
-  if (wrong) return;
+  if (wrong) return false;
   QuickList* sq = ListOf(src);
   std::string value = sq->Pop(from);
   QuickList* dq = dst ? ListOf(dst) : CreateList(ctx, dst_key);
@@ -392,6 +397,7 @@ void MoveGeneric(Context& ctx, Where from, Where to) {
   // After the push: with source == destination the list is never left empty.
   if (sq->empty()) ctx.db().Delete(src_key);
   ctx.KeyModified(src_key, 1);
+  return true;
 }
 
 void CmdLMove(Context& ctx) {
@@ -453,6 +459,7 @@ void BlockingPopGeneric(Context& ctx, size_t first_key, size_t numkeys, Where wh
     ctx.reply().Bulk(key);
     ctx.reply().Bulk(q->Pop(where));
     ElementsRemoved(ctx, key, q, 1);
+    ctx.Propagate({PopName(where), key});
     return;
   }
   if (!ctx.CanBlock()) {
@@ -477,7 +484,19 @@ void BlockingMoveGeneric(Context& ctx, Where from, Where to, size_t timeout_idx)
   Entry* src = LookupBlockingKey(ctx, ctx.arg(1), &replied);
   if (replied) return;
   if (src != nullptr) {
-    MoveGeneric(ctx, from, to);
+    if (!MoveGeneric(ctx, from, to)) return;
+    // Replicas get the non-blocking form. BRPOPLPUSH keeps its two keys;
+    // BLMOVE keeps its arguments as typed, except that a client served after
+    // blocking sends the directions in lower case, as Redis does.
+    std::string src_key(ctx.arg(1)), dst_key(ctx.arg(2));
+    if (ctx.cmd().name == "brpoplpush") {
+      ctx.Propagate({"RPOPLPUSH", src_key, dst_key});
+    } else if (ctx.is_retry()) {
+      auto dir = [](Where w) { return w == Where::kHead ? "left" : "right"; };
+      ctx.Propagate({"LMOVE", src_key, dst_key, dir(from), dir(to)});
+    } else {
+      ctx.Propagate({"LMOVE", src_key, dst_key, std::string(ctx.arg(3)), std::string(ctx.arg(4))});
+    }
     return;
   }
   if (!ctx.CanBlock()) {

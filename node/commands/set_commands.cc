@@ -149,14 +149,18 @@ void SPopWithCount(Context& ctx) {
     ReplyWholeSet(ctx, e);
     ctx.db().Delete(ctx.arg(1));
     ctx.KeyModified(ctx.arg(1), static_cast<int64_t>(size));
+    ctx.Propagate({"DEL", std::string(ctx.arg(1))});
     return;
   }
   std::vector<std::string> all = AllMembers(e);
   SampleFront(&all, count);
   ctx.reply().Set(count);
+  // The random choice is made here once: replicas get one SREM per member
+  // popped (as 7.0 does; the flush wraps them in MULTI/EXEC).
   for (size_t i = 0; i < count; i++) {
     store::SetRemove(e, all[i]);
     ctx.reply().Bulk(all[i]);
+    ctx.Propagate({"SREM", std::string(ctx.arg(1)), all[i]});
   }
   ctx.KeyModified(ctx.arg(1), static_cast<int64_t>(count));
 }
@@ -173,6 +177,7 @@ void CmdSPop(Context& ctx) {
   ctx.reply().Bulk(m);
   if (store::SetSize(e) == 0) ctx.db().Delete(ctx.arg(1));
   ctx.KeyModified(ctx.arg(1));
+  ctx.Propagate({"SREM", std::string(ctx.arg(1)), m});
 }
 
 void SRandMemberWithCount(Context& ctx) {

@@ -173,21 +173,29 @@ enum class Where { kMin, kMax };
 // Redis's genericZpopCommand: pops up to `count` (-1 = single) from the first
 // existing key. emit_key adds the key name; nested gives [member, score]
 // pairs; nil_when_empty replies a null array instead of an empty one.
-void ZPopGeneric(Context& ctx, const std::vector<std::string_view>& keys, Where where,
-                 bool emit_key, int64_t count, bool nested, bool nil_when_empty) {
+// Returns how many members it popped (and from which key, into *popped_key).
+int64_t ZPopGeneric(Context& ctx, const std::vector<std::string_view>& keys, Where where,
+                    bool emit_key, int64_t count, bool nested, bool nil_when_empty,
+                    std::string_view* popped_key = nullptr) {
   Entry* e = nullptr;
   std::string_view key;
   for (std::string_view k : keys) {
     bool wrong;
     e = ctx.LookupWrite(k, ObjType::kZSet, &wrong);
-    if (wrong) return;
+    if (wrong) return 0;
     if (e) {
       key = k;
       break;
     }
   }
-  if (e == nullptr) return nil_when_empty ? ctx.reply().NullArray() : ctx.reply().Array(0);
-  if (count == 0) return ctx.reply().Array(0);
+  if (e == nullptr) {
+    nil_when_empty ? ctx.reply().NullArray() : ctx.reply().Array(0);
+    return 0;
+  }
+  if (count == 0) {
+    ctx.reply().Array(0);
+    return 0;
+  }
   if (count == -1) count = 1;
   auto llen = static_cast<int64_t>(store::ZSetLength(e->enc, e->v.ptr));
   int64_t rangelen = std::min(count, llen);
@@ -216,7 +224,11 @@ void ZPopGeneric(Context& ctx, const std::vector<std::string_view>& keys, Where 
   }
   ctx.KeyModified(key, rangelen);
   if (store::ZSetLength(e->enc, e->v.ptr) == 0) ctx.db().Delete(key);
+  if (popped_key) *popped_key = key;
+  return rangelen;
 }
+
+const char* ZPopName(Where where) { return where == Where::kMax ? "ZPOPMAX" : "ZPOPMIN"; }
 
 void ZPopMinMax(Context& ctx, Where where) {
   if (ctx.argc() > 3) return ctx.reply().Error(err::kSyntax);
@@ -239,7 +251,14 @@ void BlockingZPop(Context& ctx, const std::vector<std::string_view>& keys, Where
     Entry* e = ctx.LookupWrite(k, ObjType::kZSet, &wrong);
     if (wrong) return;
     if (e == nullptr || store::ZSetLength(e->enc, e->v.ptr) == 0) continue;
-    return ZPopGeneric(ctx, {k}, where, true, count, nested, nil_when_empty);
+    int64_t n = ZPopGeneric(ctx, {k}, where, true, count, nested, nil_when_empty);
+    // Served now or after blocking, replicas get the non-blocking pop:
+    // BZPOPMIN/MAX as "ZPOPMIN|ZPOPMAX key", BZMPOP with the real count.
+    if (count == -1)
+      ctx.Propagate({ZPopName(where), std::string(k)});
+    else
+      ctx.Propagate({ZPopName(where), std::string(k), base::Int64ToString(n)});
+    return;
   }
   if (!ctx.CanBlock()) return ctx.reply().NullArray();
   ctx.BlockOnKeys(std::vector<std::string>(keys.begin(), keys.end()), deadline);
@@ -284,7 +303,10 @@ void ZMPopGeneric(Context& ctx, size_t numkeys_idx, bool blocking) {
   std::vector<std::string_view> keys(ctx.argv().begin() + numkeys_idx + 1,
                                      ctx.argv().begin() + numkeys_idx + 1 + numkeys);
   if (blocking) return BlockingZPop(ctx, keys, where, 1, count, true, true);
-  ZPopGeneric(ctx, keys, where, true, count, true, true);
+  std::string_view popped_key;
+  int64_t n = ZPopGeneric(ctx, keys, where, true, count, true, true, &popped_key);
+  // ZMPOP leaves as a plain pop of the key it chose, with the real count.
+  if (n > 0) ctx.Propagate({ZPopName(where), std::string(popped_key), base::Int64ToString(n)});
 }
 void CmdZMPop(Context& ctx) { ZMPopGeneric(ctx, 1, false); }
 void CmdBZMPop(Context& ctx) { ZMPopGeneric(ctx, 2, true); }
