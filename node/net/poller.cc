@@ -67,6 +67,7 @@ void Poller::Dispatch() {
     if (e & EPOLLOUT) h->OnWritable();
   }
   dispatching_ = false;
+  if (before_flush) before_flush();
   std::vector<Handler*> flush;
   flush.swap(flush_);
   for (Handler* h : flush) h->OnFlush();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "node/base/status.h"
@@ -48,6 +49,9 @@ class Poller {
   // peer then wakes once to many replies instead of once per reply.
   bool dispatching() const { return dispatching_; }
   void QueueFlush(Handler* h) { flush_.push_back(h); }
+  // Runs after each batch's commands, before their replies are written (the
+  // AOF is written here, as Redis's beforeSleep writes it before replying).
+  std::function<void()> before_flush;
 
  private:
   void Arm();

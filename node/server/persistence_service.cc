@@ -27,7 +27,7 @@ double Mb(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0
 }  // namespace
 
 PersistenceService::PersistenceService(cmd::ServerState& state, config::Config& config)
-    : state_(state), config_(config) {
+    : state_(state), config_(config), aof_(std::make_unique<AofManager>(state, config)) {
   state_.persistence = this;
 }
 
@@ -74,18 +74,56 @@ persist::RdbLoadOptions PersistenceService::LoadOptions() const {
 
 // --- loading ----------------------------------------------------------------
 
-Status PersistenceService::LoadAtStartup(const std::function<bool()>& serve) {
+Status PersistenceService::LoadAtStartup(const std::function<bool()>& serve,
+                                         const AofManager::Executor& exec) {
+  const bool aof = config_.v().appendonly;
   std::string path = RdbPath();
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status::Ok();
-    return Status::IOError(path + ": " + strerror(errno));
-  }
   int64_t start = base::MonotonicUs();
-  Status s = LoadRdb(path, serve);
-  if (!s.ok()) return s;
-  log::Persist().info("DB loaded from disk: {:.3f} seconds", (base::MonotonicUs() - start) / 1e6);
+  if (aof && aof_->Exists()) {
+    Status s = aof_->Load(exec, serve);
+    if (!s.ok()) return s;
+    log::Persist().info("DB loaded from append only file: {:.3f} seconds",
+                        (base::MonotonicUs() - start) / 1e6);
+  } else {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) {
+      // With appendonly on and no AOF yet, Redis starts empty and ignores the
+      // RDB; Cairn loads it and builds the AOF from it, so nothing is hidden.
+      if (aof) log::Persist().warn("No AOF found; loading {} and creating the AOF from it", path);
+      Status s = LoadRdb(path, serve);
+      if (!s.ok()) return s;
+      log::Persist().info("DB loaded from disk: {:.3f} seconds",
+                          (base::MonotonicUs() - start) / 1e6);
+    } else if (errno != ENOENT) {
+      return Status::IOError(path + ": " + strerror(errno));
+    }
+  }
+  if (aof) {
+    if (Status s = aof_->Start([this](const std::string& p) { return WriteAofBase(p); }); !s.ok())
+      return s;
+  }
   return Status::Ok();
+}
+
+Status PersistenceService::WriteAofBase(const std::string& path) {
+  persist::RdbWriteOptions opts = WriteOptions();
+  for (auto& [k, v] : opts.aux)
+    if (k == "aof-base") v = "1";
+  return persist::SaveRdbFile(path, state_.dbs, opts);
+}
+
+Status PersistenceService::SetAppendOnly(bool on) {
+  if (on == aof_->active()) return Status::Ok();
+  if (!on) {
+    if (state_.persist.child == cmd::ChildKind::kAof) KillChild();
+    aof_->Stop();
+    log::Persist().info("Append only file disabled");
+    return Status::Ok();
+  }
+  // Start from the current dataset: a fresh base written now, then appends.
+  Status s = aof_->Start([this](const std::string& p) { return WriteAofBase(p); });
+  if (s.ok()) log::Persist().info("Append only file enabled");
+  return s;
 }
 
 Status PersistenceService::LoadRdb(const std::string& path, const std::function<bool()>& serve) {
@@ -239,6 +277,27 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
       if (e.signal != SIGUSR1) ps.last_bgsave_ok = false;
     }
   }
+  if (ps.child == cmd::ChildKind::kAof) {
+    ps.aof_last_rewrite_time_sec = took_s;
+    Status s = e.ok()
+                   ? aof_->FinishRewrite(aof_temp_)
+                   : Status::IOError(e.signal ? "terminated by signal " + std::to_string(e.signal)
+                                              : "child exited with an error");
+    if (s.ok()) {
+      log::Persist().info("Background AOF rewrite terminated with success");
+      log::Persist().info("Background AOF rewrite finished successfully");
+      ps.aof_last_bgrewrite_ok = true;
+      ps.aof_rewrites_consecutive_failures = 0;
+      ps.aof_last_cow_size = e.report.cow_bytes;
+    } else {
+      log::Persist().warn("Background AOF rewrite failed: {}", s.message());
+      unlink(aof_temp_.c_str());
+      if (e.signal != SIGUSR1) {
+        ps.aof_last_bgrewrite_ok = false;
+        ps.aof_rewrites_consecutive_failures++;
+      }
+    }
+  }
   ps.child = cmd::ChildKind::kNone;
   child_.reset();
 }
@@ -251,7 +310,9 @@ void PersistenceService::KillChild() {
     child_->Kill();
     unlink(persist::FileSink::TempPathFor(RdbPath(), pid).c_str());
   } else {
+    log::Persist().warn("There is a child rewriting the AOF. Killing it!");
     child_->Kill();
+    unlink(aof_temp_.c_str());
   }
   state_.persist.child = cmd::ChildKind::kNone;
   child_.reset();
@@ -259,6 +320,7 @@ void PersistenceService::KillChild() {
 
 void PersistenceService::Cron() {
   auto& ps = state_.persist;
+  aof_->Cron();
   if (child_) {
     persist::ChildExit e;
     if (child_->Poll(&e)) ChildFinished(e);
@@ -268,6 +330,16 @@ void PersistenceService::Cron() {
   if (ps.bgsave_scheduled) {
     ps.bgsave_scheduled = false;
     (void)StartBackgroundSave();
+    return;
+  }
+  if (ps.aof_rewrite_scheduled && aof_->active()) {
+    (void)StartAofRewrite();
+    return;
+  }
+  if (aof_->RewriteDue() && ps.aof_rewrites_consecutive_failures < 3) {
+    log::Persist().info("Starting automatic rewriting of AOF on {}% growth",
+                        config_.v().auto_aof_rewrite_percentage);
+    if (!StartAofRewrite().ok()) ps.aof_rewrites_consecutive_failures++;
     return;
   }
   int64_t now = NowS();
@@ -287,6 +359,10 @@ bool PersistenceService::PrepareForShutdown(bool force_save, bool nosave) {
     nosave = true;
   }
   KillChild();
+  if (aof_->active()) {
+    log::Persist().info("Calling fsync() on the AOF file.");
+    aof_->Flush(true);
+  }
   if (nosave || (config_.v().save_points.empty() && !force_save)) return true;
   log::Persist().info("Saving the final RDB snapshot before exiting.");
   if (!Save().ok()) {
@@ -297,7 +373,69 @@ bool PersistenceService::PrepareForShutdown(bool force_save, bool nosave) {
 }
 
 Result<std::string> PersistenceService::RewriteAof() {
-  return Status::NotSupported("appendonly files are not supported yet");
+  auto& ps = state_.persist;
+  if (!aof_->active())
+    return Status::Aborted(
+        "Background AOF rewrite needs appendonly yes (CONFIG SET appendonly yes)");
+  if (ps.child == cmd::ChildKind::kAof)
+    return Status::Aborted("Background append only file rewriting already in progress");
+  if (ps.child != cmd::ChildKind::kNone || state_.call_depth > 1) {
+    ps.aof_rewrite_scheduled = true;
+    ps.aof_rewrites_consecutive_failures = 0;
+    return std::string("Background append only file rewriting scheduled");
+  }
+  if (!StartAofRewrite().ok())
+    return Status::Aborted(
+        "Can't execute an AOF background rewriting. Please check the server logs for more "
+        "information.");
+  return std::string("Background append only file rewriting started");
+}
+
+Status PersistenceService::StartAofRewrite() {
+  auto& ps = state_.persist;
+  if (Status s = aof_->BeginRewrite(); !s.ok()) {
+    ps.aof_last_bgrewrite_ok = false;
+    log::Persist().warn("Can't rewrite append only file in background: {}", s.message());
+    return s;
+  }
+  ps.aof_rewrites++;
+  persist::RdbWriteOptions opts = WriteOptions();
+  for (auto& [k, v] : opts.aux)
+    if (k == "aof-base") v = "1";
+  const auto& dbs = state_.dbs;
+  AofManager* aof = aof_.get();
+  int64_t fork_us = 0;
+  auto child = persist::ForkedChild::Start(
+      [&](persist::ChildReport* report) {
+        std::string temp = aof->RewriteTempPath(getpid());
+        Status s = persist::SaveRdbFile(temp, dbs, opts);
+        if (!s.ok()) {
+          log::Persist().warn("Error writing the AOF rewrite: {}", s.message());
+          return 1;
+        }
+        log::Persist().info("Successfully created the temporary AOF base file {}", temp);
+        report->cow_bytes = persist::PrivateDirtyBytes();
+        log::Persist().info("Fork CoW for AOF rewrite: current {} MB, peak {} MB, average {} MB",
+                            report->cow_bytes >> 20, report->cow_bytes >> 20,
+                            report->cow_bytes >> 20);
+        return 0;
+      },
+      &fork_us);
+  if (!child.ok()) {
+    ps.aof_last_bgrewrite_ok = false;
+    log::Persist().warn("Can't rewrite append only file in background: {}",
+                        child.status().message());
+    return child.status();
+  }
+  child_ = std::move(child.value());
+  aof_temp_ = aof_->RewriteTempPath(child_->pid());
+  ps.child = cmd::ChildKind::kAof;
+  ps.child_start_ms = base::RealWallMs();
+  ps.aof_rewrite_scheduled = false;
+  ps.total_forks++;
+  ps.latest_fork_usec = fork_us;
+  log::Persist().info("Background append only file rewriting started by pid {}", child_->pid());
+  return Status::Ok();
 }
 
 Status PersistenceService::DebugReload(bool save, bool flush) {

@@ -7,6 +7,8 @@
 //   is refused or, with SCHEDULE, started by the cron when the child ends.
 // - Files are written through persist::FileSink: temp file, fsync, rename,
 //   fsync of the directory; a failure or a crash leaves the old file intact.
+// - With appendonly, the AofManager appends every propagated write; the AOF
+//   rewrite is the same one-child fork as BGSAVE.
 // - Loading runs before the loop serves; every 1024 keys the loader calls back
 //   and the service lets the loop answer clients (-LOADING, INFO loading:1).
 #pragma once
@@ -21,6 +23,7 @@
 #include "node/persistence/fork_child.h"
 #include "node/persistence/rdb_reader.h"
 #include "node/persistence/rdb_writer.h"
+#include "node/server/aof_manager.h"
 
 namespace cairn::server {
 
@@ -29,9 +32,15 @@ class PersistenceService : public cmd::PersistenceControl {
   PersistenceService(cmd::ServerState& state, config::Config& config);
   ~PersistenceService() override;
 
-  // Loads the dataset at startup: the RDB at dir/dbfilename when it exists.
-  // `serve` runs pending events and returns false when loading must stop.
-  Status LoadAtStartup(const std::function<bool()>& serve);
+  // Loads the dataset at startup: with appendonly, the AOF (or, when there is
+  // none yet, the RDB, from which the AOF is then created); otherwise the RDB
+  // at dir/dbfilename when it exists. `serve` runs pending events and returns
+  // false when loading must stop; `exec` runs one AOF command.
+  Status LoadAtStartup(const std::function<bool()>& serve, const AofManager::Executor& exec);
+  // Before each batch's replies leave: write (and per policy fsync) the AOF.
+  void BeforeReplies() { aof_->Flush(); }
+  // CONFIG SET appendonly yes|no.
+  Status SetAppendOnly(bool on);
   // The cron's share: reaps a finished child, starts scheduled BGSAVEs and
   // BGSAVEs due by the save points.
   void Cron();
@@ -52,12 +61,16 @@ class PersistenceService : public cmd::PersistenceControl {
   persist::RdbLoadOptions LoadOptions() const;
   Status LoadRdb(const std::string& path, const std::function<bool()>& serve);
   Status StartBackgroundSave();
+  Status StartAofRewrite();
+  Status WriteAofBase(const std::string& path);
   void ChildFinished(const persist::ChildExit& e);
   void KillChild();
 
   cmd::ServerState& state_;
   config::Config& config_;
+  std::unique_ptr<AofManager> aof_;
   std::unique_ptr<persist::ForkedChild> child_;
+  std::string aof_temp_;  // the rewrite child's output
   int64_t dirty_before_bgsave_ = 0;
   int64_t lastbgsave_try_s_ = 0;
 };

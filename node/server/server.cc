@@ -73,6 +73,7 @@ Status Server::Init() {
 
   poller_ = std::make_unique<net::Poller>(io_);
   if (Status ps = poller_->Init(); !ps.ok()) return ps;
+  poller_->before_flush = [this] { persistence_->BeforeReplies(); };
   listener_ = std::make_unique<net::Listener>(io_, *poller_, state_, dispatcher_);
   Status s = listener_->Listen(cfg.bind, cfg.port);
   if (!s.ok()) return s;
@@ -95,10 +96,22 @@ void Server::WaitForSignals() {
 }
 
 int Server::Run() {
-  Status loaded = persistence_->LoadAtStartup([this] {
+  auto serve = [this] {
     io_.poll();
     return !stopping_;
-  });
+  };
+  // AOF commands run as Redis's fake AOF client: straight to the handler.
+  auto exec = [this](cmd::ClientState& c, const std::vector<std::string_view>& argv) -> Status {
+    const cmd::CommandSpec* spec = commands_.Resolve(argv);
+    if (spec == nullptr || spec->handler == nullptr)
+      return Status::Corruption("Unknown command '" + std::string(argv[0]) + "'");
+    if (!spec->CheckArity(argv.size()))
+      return Status::Corruption("Wrong number of arguments for '" + spec->name + "'");
+    dispatcher_.Call(c, *spec, argv);
+    c.out.clear();
+    return Status::Ok();
+  };
+  Status loaded = persistence_->LoadAtStartup(serve, exec);
   if (!loaded.ok() && !stopping_) {
     log::Server().warn("Fatal error loading the DB: {}. Exiting.", loaded.message());
     return 1;
@@ -114,6 +127,8 @@ void Server::InstallConfigHooks() {
   auto relog = [this] { return log::Setup(config_.v().loglevel, config_.v().logfile); };
   config_.OnChange("loglevel", relog);
   config_.OnChange("logfile", relog);
+  config_.OnChange("appendonly",
+                   [this] { return persistence_->SetAppendOnly(config_.v().appendonly); });
   config_.OnChange("maxmemory", [this] {
     FreeMemoryIfNeeded();
     return Status::Ok();
