@@ -349,6 +349,7 @@ void AofManager::Flush(bool force) {
       return;
     }
     written_ += buf_.size();
+    unsynced_ = true;
     buf_.clear();
     ps.aof_buffer_length = 0;
     if (ps.aof_last_write_errno != 0) {
@@ -368,7 +369,8 @@ void AofManager::Flush(bool force) {
   if (force) {
     if (fsync(fd_) != 0) log::Persist().warn("fsync of the AOF failed: {}", strerror(errno));
     last_fsync_ms_ = base::RealWallMs();
-  } else if (policy == "everysec" && base::RealWallMs() - last_fsync_ms_ >= 1000) {
+    unsynced_ = false;
+  } else if (policy == "everysec" && unsynced_ && base::RealWallMs() - last_fsync_ms_ >= 1000) {
     RequestFsync();
   }
 }
@@ -384,6 +386,7 @@ void AofManager::RequestFsync() {
     fsync_errno_ = 0;
   }
   fsync_fd_ = dup(fd_);
+  unsynced_ = false;
   last_fsync_ms_ = base::RealWallMs();
   cv_.notify_all();
 }

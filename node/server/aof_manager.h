@@ -88,6 +88,7 @@ class AofManager : public cmd::PropagationSink {
   uint64_t base_and_history_ = 0;   // bytes of the base and older INCR files
   uint64_t rewrite_base_size_ = 0;  // aof_current_size right after the last rewrite
   int64_t last_fsync_ms_ = 0;
+  bool unsynced_ = false;  // written since the last fsync request
   int64_t last_error_log_ms_ = 0;
 
   // everysec fsync thread: the fd to sync (dup'ed, owned by the thread once
