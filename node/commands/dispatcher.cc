@@ -186,7 +186,7 @@ void Dispatcher::Call(ClientState& c, const CommandSpec& cmd,
       !server_.propagation_sinks.empty() && cmd.name != "exec") {
     server_.pending_ops.push_back({db_before, std::vector<std::string>(argv.begin(), argv.end())});
   }
-  if (server_.call_depth == 0) FlushPropagation(server_);
+  if (server_.call_depth == 0) FlushPropagation(server_, !cmd.is(kTouchesArbitraryKeys));
   // A blocked command is counted when it finally runs, as Redis does.
   if (!c.has(kBlocked) || is_retry) {
     cmd.calls++;

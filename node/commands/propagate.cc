@@ -15,11 +15,11 @@ void PropagateDeletion(ServerState& s, int db, std::string_view key, bool lazy) 
   QueuePropagation(s, db, {lazy ? "UNLINK" : "DEL", std::string(key)});
 }
 
-void FlushPropagation(ServerState& s) {
+void FlushPropagation(ServerState& s, bool transaction) {
   if (s.pending_ops.empty()) return;
   std::vector<PropagatedOp> ops;
   ops.swap(s.pending_ops);
-  bool wrap = ops.size() > 1;
+  bool wrap = transaction && ops.size() > 1;
   static const std::vector<std::string> kMulti = {"MULTI"}, kExec = {"EXEC"};
   for (PropagationSink* sink : s.propagation_sinks) {
     if (wrap) sink->Feed(ops.front().db, kMulti);

@@ -38,7 +38,9 @@ void QueuePropagation(ServerState& s, int db, std::vector<std::string> argv);
 // A key that expired or was evicted: propagated as DEL (UNLINK with
 // lazyfree-lazy-expire/-eviction), as Redis does.
 void PropagateDeletion(ServerState& s, int db, std::string_view key, bool lazy);
-// Hands the queued ops to the sinks (MULTI/EXEC around several) and clears them.
-void FlushPropagation(ServerState& s);
+// Hands the queued ops to the sinks (MULTI/EXEC around several, unless
+// `transaction` is false: SCAN/RANDOMKEY's lazily expired keys go out one by
+// one, as Redis does for commands that touch arbitrary keys) and clears them.
+void FlushPropagation(ServerState& s, bool transaction = true);
 
 }  // namespace cairn::cmd
