@@ -59,15 +59,17 @@ void CmdRole(Context& ctx) {
 }
 
 void CmdShutdown(Context& ctx) {
-  bool nosave = false, save = false, abort = false;
+  bool nosave = false, save = false, abort = false, force = false;
   for (size_t i = 1; i < ctx.argc(); i++) {
     std::string_view a = ctx.arg(i);
     if (base::EqualsNoCase(a, "nosave")) {
       nosave = true;
     } else if (base::EqualsNoCase(a, "save")) {
       save = true;
-    } else if (base::EqualsNoCase(a, "now") || base::EqualsNoCase(a, "force")) {
-      // Nothing to wait for or to force through without persistence/replicas.
+    } else if (base::EqualsNoCase(a, "force")) {
+      force = true;
+    } else if (base::EqualsNoCase(a, "now")) {
+      // Nothing to wait for until replicas exist (the replication issue).
     } else if (base::EqualsNoCase(a, "abort")) {
       abort = true;
     } else {
@@ -85,6 +87,7 @@ void CmdShutdown(Context& ctx) {
   }
   ctx.server().shutdown_save = save;
   ctx.server().shutdown_nosave = nosave;
+  ctx.server().shutdown_force = force;
   log::Server().warn("User requested shutdown...");
   if (ctx.server().request_shutdown && !ctx.server().request_shutdown())
     ctx.reply().Error("Errors trying to SHUTDOWN. Check logs.");

@@ -90,6 +90,7 @@ struct ServerState {
   bool shutdown_requested = false;
   bool shutdown_save = false;
   bool shutdown_nosave = false;
+  bool shutdown_force = false;  // exit even if the final save fails
   // Hooks the server module installs. request_shutdown returns false when the
   // shutdown cannot proceed (the final save failed); the node keeps serving.
   std::function<bool()> request_shutdown;

@@ -353,7 +353,7 @@ void PersistenceService::Cron() {
   }
 }
 
-bool PersistenceService::PrepareForShutdown(bool force_save, bool nosave) {
+bool PersistenceService::PrepareForShutdown(bool force_save, bool nosave, bool force) {
   if (state_.loading) {
     force_save = false;
     nosave = true;
@@ -366,6 +366,10 @@ bool PersistenceService::PrepareForShutdown(bool force_save, bool nosave) {
   if (nosave || (config_.v().save_points.empty() && !force_save)) return true;
   log::Persist().info("Saving the final RDB snapshot before exiting.");
   if (!Save().ok()) {
+    if (force) {
+      log::Persist().warn("Error trying to save the DB. Exit anyway.");
+      return true;
+    }
     log::Persist().warn("Error trying to save the DB, can't exit.");
     return false;
   }

@@ -45,8 +45,9 @@ class PersistenceService : public cmd::PersistenceControl {
   // BGSAVEs due by the save points.
   void Cron();
   // The save SHUTDOWN/SIGTERM do (when save points exist or `force_save`,
-  // unless `nosave`). False when the save failed and the node must stay up.
-  bool PrepareForShutdown(bool force_save, bool nosave);
+  // unless `nosave`). False when the save failed and the node must stay up
+  // (unless `force`).
+  bool PrepareForShutdown(bool force_save, bool nosave, bool force);
 
   // cmd::PersistenceControl
   Status Save() override;

@@ -91,6 +91,13 @@ void Server::WaitForSignals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log::Server().warn("Received {} scheduling shutdown...", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    // shutdown-on-sigterm / shutdown-on-sigint: "default" or SHUTDOWN's flags.
+    const std::string& how =
+        sig == SIGTERM ? config_.v().shutdown_on_sigterm : config_.v().shutdown_on_sigint;
+    state_.shutdown_save =
+        how.find("save") != std::string::npos && how.find("nosave") == std::string::npos;
+    state_.shutdown_nosave = how.find("nosave") != std::string::npos;
+    state_.shutdown_force = how.find("force") != std::string::npos;
     if (!BeginShutdown()) WaitForSignals();
   });
 }
@@ -142,8 +149,9 @@ void Server::InstallConfigHooks() {
 
 bool Server::BeginShutdown() {
   if (stopping_) return true;
-  if (!persistence_->PrepareForShutdown(state_.shutdown_save, state_.shutdown_nosave)) {
-    state_.shutdown_save = state_.shutdown_nosave = false;
+  if (!persistence_->PrepareForShutdown(state_.shutdown_save, state_.shutdown_nosave,
+                                        state_.shutdown_force)) {
+    state_.shutdown_save = state_.shutdown_nosave = state_.shutdown_force = false;
     return false;
   }
   stopping_ = true;
