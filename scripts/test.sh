@@ -2,8 +2,8 @@
 # Cairn's full test run (README: `scripts/test.sh`; CI: .ci/run). Three stages:
 #   1. RelWithDebInfo build in build/, every ctest (unit, integration, interop);
 #   2. ASan+UBSan build in build-asan/, unit tests and the integration suite;
-#   3. clang libFuzzer build in build-fuzz/, the RESP parser fuzzed for a bounded
-#      time from tests/fuzz/corpus/resp.
+#   3. clang libFuzzer build in build-fuzz/, the RESP parser and the RDB loader
+#      fuzzed for a bounded time (half each) from tests/fuzz/corpus/{resp,rdb}.
 # Every stage runs even if an earlier one failed; the exit code is non-zero if
 # any failed. Knobs: CAIRN_JOBS (2), CAIRN_FUZZ_SECONDS (60), CAIRN_STAGES
 # ("release asan fuzz").
