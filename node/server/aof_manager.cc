@@ -90,7 +90,8 @@ bool AofManager::Exists() const {
 
 // --- loading ----------------------------------------------------------------
 
-Status AofManager::Load(const Executor& exec, const std::function<bool()>& serve) {
+Status AofManager::Load(const Executor& exec, const std::function<bool()>& serve,
+                        persist::RdbLoadOptions rdb_opts) {
   const std::string dir = Dir();
   auto m = persist::LoadAofManifest(dir, config_.v().appendfilename);
   if (!m.ok()) return m.status();
@@ -125,20 +126,9 @@ Status AofManager::Load(const Executor& exec, const std::function<bool()>& serve
     }
     if (head.view().substr(0, 5) == "REDIS") {
       log::Persist().info("Reading RDB base file on AOF loading...");
-      persist::RdbLoadOptions opts;
-      opts.databases = state_.dbs.size();
-      const auto& cfg = config_.v();
-      opts.list_fill = cfg.list_max_listpack_size;
-      opts.hash = {static_cast<size_t>(cfg.hash_max_listpack_entries),
-                   static_cast<size_t>(cfg.hash_max_listpack_value)};
-      opts.zset = {static_cast<size_t>(cfg.zset_max_listpack_entries),
-                   static_cast<size_t>(cfg.zset_max_listpack_value)};
-      opts.set = {static_cast<size_t>(cfg.set_max_intset_entries),
-                  static_cast<size_t>(cfg.set_max_listpack_entries),
-                  static_cast<size_t>(cfg.set_max_listpack_value)};
-      opts.progress = [&](size_t, size_t) { return !serve || serve(); };
+      rdb_opts.progress = [&](size_t, size_t) { return !serve || serve(); };
       persist::RdbLoadInfo info;
-      Status s = persist::LoadRdbBytes(head.view(), state_.dbs, opts, &info);
+      Status s = persist::LoadRdbBytes(head.view(), state_.dbs, rdb_opts, &info);
       if (!s.ok()) {
         state_.loading = false;
         return Status::Corruption("Error reading the RDB base file " + path + ": " + s.message());

@@ -30,6 +30,7 @@
 #include "node/commands/server_state.h"
 #include "node/config/config.h"
 #include "node/persistence/aof_manifest.h"
+#include "node/persistence/rdb_reader.h"
 
 namespace cairn::server {
 
@@ -45,8 +46,9 @@ class AofManager : public cmd::PropagationSink {
   std::string Dir() const;
   // True when the AOF directory has a manifest.
   bool Exists() const;
-  // Loads the base (RDB preamble or commands) and every INCR file.
-  Status Load(const Executor& exec, const std::function<bool()>& serve);
+  // Loads the base (an RDB, read with `rdb_opts`, or commands) and every INCR file.
+  Status Load(const Executor& exec, const std::function<bool()>& serve,
+              persist::RdbLoadOptions rdb_opts);
   // Starts appending: creates the directory, a base written by `write_base`
   // (the current dataset as an RDB) when none exists, the INCR file, the
   // manifest; registers as a propagation sink.

@@ -41,7 +41,7 @@ std::string PersistenceService::RdbPath() const {
   return cfg.dir + "/" + cfg.dbfilename;
 }
 
-persist::RdbWriteOptions PersistenceService::WriteOptions() const {
+persist::RdbWriteOptions PersistenceService::WriteOptions(bool aof_base) const {
   const auto& cfg = config_.v();
   persist::RdbWriteOptions o;
   o.compression = cfg.rdbcompression;
@@ -50,6 +50,7 @@ persist::RdbWriteOptions PersistenceService::WriteOptions() const {
   persist::RdbAuxInfo aux;
   aux.ctime = NowS();
   aux.used_mem = base::UsedMemory();
+  aux.aof_base = aof_base;
   o.aux = persist::StandardAuxFields(aux);
   o.aux.emplace_back(persist::kRdbCairnVersionField, CAIRN_VERSION);
   return o;
@@ -80,7 +81,7 @@ Status PersistenceService::LoadAtStartup(const std::function<bool()>& serve,
   std::string path = RdbPath();
   int64_t start = base::MonotonicUs();
   if (aof && aof_->Exists()) {
-    Status s = aof_->Load(exec, serve);
+    Status s = aof_->Load(exec, serve, LoadOptions());
     if (!s.ok()) return s;
     log::Persist().info("DB loaded from append only file: {:.3f} seconds",
                         (base::MonotonicUs() - start) / 1e6);
@@ -106,10 +107,7 @@ Status PersistenceService::LoadAtStartup(const std::function<bool()>& serve,
 }
 
 Status PersistenceService::WriteAofBase(const std::string& path) {
-  persist::RdbWriteOptions opts = WriteOptions();
-  for (auto& [k, v] : opts.aux)
-    if (k == "aof-base") v = "1";
-  return persist::SaveRdbFile(path, state_.dbs, opts);
+  return persist::SaveRdbFile(path, state_.dbs, WriteOptions(true));
 }
 
 Status PersistenceService::SetAppendOnly(bool on) {
@@ -217,6 +215,43 @@ Result<std::string> PersistenceService::BackgroundSave(bool schedule) {
   return std::string("Background saving started");
 }
 
+Status PersistenceService::ForkSaver(cmd::ChildKind kind,
+                                     const std::function<std::string()>& path_in_child,
+                                     const persist::RdbWriteOptions& opts) {
+  auto& ps = state_.persist;
+  const bool rdb = kind == cmd::ChildKind::kRdb;
+  const auto& dbs = state_.dbs;
+  int64_t fork_us = 0;
+  auto child = persist::ForkedChild::Start(
+      [&](persist::ChildReport* report) {
+        const std::string path = path_in_child();
+        Status s = persist::SaveRdbFile(path, dbs, opts);
+        if (!s.ok()) {
+          log::Persist().warn("Write error saving {} on disk: {}", rdb ? "DB" : "the AOF base",
+                              s.message());
+          return 1;
+        }
+        if (rdb) {
+          log::Persist().info("DB saved on disk");
+        } else {
+          log::Persist().info("Successfully created the temporary AOF base file {}", path);
+        }
+        report->cow_bytes = persist::PrivateDirtyBytes();
+        log::Persist().info("Fork CoW for {}: current {} MB, peak {} MB, average {} MB",
+                            rdb ? "RDB" : "AOF rewrite", report->cow_bytes >> 20,
+                            report->cow_bytes >> 20, report->cow_bytes >> 20);
+        return 0;
+      },
+      &fork_us);
+  if (!child.ok()) return child.status();
+  child_ = std::move(child.value());
+  ps.child = kind;
+  ps.child_start_ms = base::RealWallMs();
+  ps.total_forks++;
+  ps.latest_fork_usec = fork_us;
+  return Status::Ok();
+}
+
 Status PersistenceService::StartBackgroundSave() {
   auto& ps = state_.persist;
   ps.rdb_saves++;
@@ -224,33 +259,13 @@ Status PersistenceService::StartBackgroundSave() {
   lastbgsave_try_s_ = NowS();
   const std::string path = RdbPath();
   const persist::RdbWriteOptions opts = WriteOptions();
-  const auto& dbs = state_.dbs;
-  int64_t fork_us = 0;
-  auto child = persist::ForkedChild::Start(
-      [&](persist::ChildReport* report) {
-        Status s = persist::SaveRdbFile(path, dbs, opts);
-        if (!s.ok()) {
-          log::Persist().warn("Write error saving DB on disk: {}", s.message());
-          return 1;
-        }
-        log::Persist().info("DB saved on disk");
-        report->cow_bytes = persist::PrivateDirtyBytes();
-        log::Persist().info("Fork CoW for RDB: current {} MB, peak {} MB, average {} MB",
-                            report->cow_bytes >> 20, report->cow_bytes >> 20,
-                            report->cow_bytes >> 20);
-        return 0;
-      },
-      &fork_us);
-  if (!child.ok()) {
+  if (Status s = ForkSaver(
+          cmd::ChildKind::kRdb, [path] { return path; }, opts);
+      !s.ok()) {
     ps.last_bgsave_ok = false;
-    log::Persist().warn("Can't save in background: {}", child.status().message());
-    return child.status();
+    log::Persist().warn("Can't save in background: {}", s.message());
+    return s;
   }
-  child_ = std::move(child.value());
-  ps.child = cmd::ChildKind::kRdb;
-  ps.child_start_ms = base::RealWallMs();
-  ps.total_forks++;
-  ps.latest_fork_usec = fork_us;
   log::Persist().info("Background saving started by pid {}", child_->pid());
   return Status::Ok();
 }
@@ -403,41 +418,17 @@ Status PersistenceService::StartAofRewrite() {
     return s;
   }
   ps.aof_rewrites++;
-  persist::RdbWriteOptions opts = WriteOptions();
-  for (auto& [k, v] : opts.aux)
-    if (k == "aof-base") v = "1";
-  const auto& dbs = state_.dbs;
+  const persist::RdbWriteOptions opts = WriteOptions(true);
   AofManager* aof = aof_.get();
-  int64_t fork_us = 0;
-  auto child = persist::ForkedChild::Start(
-      [&](persist::ChildReport* report) {
-        std::string temp = aof->RewriteTempPath(getpid());
-        Status s = persist::SaveRdbFile(temp, dbs, opts);
-        if (!s.ok()) {
-          log::Persist().warn("Error writing the AOF rewrite: {}", s.message());
-          return 1;
-        }
-        log::Persist().info("Successfully created the temporary AOF base file {}", temp);
-        report->cow_bytes = persist::PrivateDirtyBytes();
-        log::Persist().info("Fork CoW for AOF rewrite: current {} MB, peak {} MB, average {} MB",
-                            report->cow_bytes >> 20, report->cow_bytes >> 20,
-                            report->cow_bytes >> 20);
-        return 0;
-      },
-      &fork_us);
-  if (!child.ok()) {
+  if (Status s = ForkSaver(
+          cmd::ChildKind::kAof, [aof] { return aof->RewriteTempPath(getpid()); }, opts);
+      !s.ok()) {
     ps.aof_last_bgrewrite_ok = false;
-    log::Persist().warn("Can't rewrite append only file in background: {}",
-                        child.status().message());
-    return child.status();
+    log::Persist().warn("Can't rewrite append only file in background: {}", s.message());
+    return s;
   }
-  child_ = std::move(child.value());
   aof_temp_ = aof_->RewriteTempPath(child_->pid());
-  ps.child = cmd::ChildKind::kAof;
-  ps.child_start_ms = base::RealWallMs();
   ps.aof_rewrite_scheduled = false;
-  ps.total_forks++;
-  ps.latest_fork_usec = fork_us;
   log::Persist().info("Background append only file rewriting started by pid {}", child_->pid());
   return Status::Ok();
 }

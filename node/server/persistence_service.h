@@ -58,10 +58,15 @@ class PersistenceService : public cmd::PersistenceControl {
   std::string RdbPath() const;
 
  private:
-  persist::RdbWriteOptions WriteOptions() const;
+  // `aof_base`: the RDB is an AOF base (aux aof-base 1).
+  persist::RdbWriteOptions WriteOptions(bool aof_base = false) const;
   persist::RdbLoadOptions LoadOptions() const;
   Status LoadRdb(const std::string& path, const std::function<bool()>& serve);
   Status StartBackgroundSave();
+  // Forks a child that writes the dataset as an RDB to path_in_child() (run
+  // in the child) and reports its copy-on-write size; records the fork.
+  Status ForkSaver(cmd::ChildKind kind, const std::function<std::string()>& path_in_child,
+                   const persist::RdbWriteOptions& opts);
   Status StartAofRewrite();
   Status WriteAofBase(const std::string& path);
   void ChildFinished(const persist::ChildExit& e);
