@@ -236,7 +236,7 @@ def test_bgsave_lifecycle_info_fields_and_snapshot_semantics(start_cairn, data_d
     for i in range(5):
         c.set("during:%d" % i, i)
     c.delete("k:0:0")
-    assert temp_files(data_dir), "no temp file while the child saves"
+    assert wait_until(lambda: temp_files(data_dir), 5), "no temp file while the child saves"
     wait_bgsave_done(c)
     info = pinfo(c)
     assert info["rdb_last_bgsave_status"] == "ok"
