@@ -318,6 +318,9 @@ void CmdFlushAll(Context& ctx) {
     removed += static_cast<int64_t>(ctx.server().db(i).Clear());
   }
   ctx.server().dirty += removed;
+  // As Redis: a running BGSAVE is stopped and, with save points, the empty
+  // dataset is saved at once, so a crash cannot bring the flushed keys back.
+  if (ctx.server().persistence) ctx.server().persistence->AfterFlushAll();
   ctx.reply().Ok();
   // Propagated even when every db was already empty: a replica may not be.
   ctx.Propagate(std::vector<std::string>(ctx.argv().begin(), ctx.argv().end()));

@@ -62,6 +62,8 @@ class PersistenceControl {
   virtual Result<std::string> RewriteAof() = 0;
   // DEBUG RELOAD: save (unless !save), flush (unless !flush), load the RDB.
   virtual Status DebugReload(bool save, bool flush) = 0;
+  // FLUSHALL emptied every db: stop a BGSAVE child; with save points, save now.
+  virtual void AfterFlushAll() = 0;
 };
 
 }  // namespace cairn::cmd

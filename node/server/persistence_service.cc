@@ -185,25 +185,34 @@ Status PersistenceService::Save() {
   if (ps.child == cmd::ChildKind::kRdb)
     return Status::Aborted("Background save already in progress");
   ps.rdb_saves++;
+  return SaveInForeground();
+}
+
+Status PersistenceService::SaveInForeground() {
   Status s = persist::SaveRdbFile(RdbPath(), state_.dbs, WriteOptions());
   if (!s.ok()) {
     log::Persist().warn("Write error saving DB on disk: {}", s.message());
-    ps.last_bgsave_ok = false;
     return s;
   }
   log::Persist().info("DB saved on disk");
   state_.dirty = 0;
   state_.lastsave_s = NowS();
-  ps.last_bgsave_ok = true;
+  state_.persist.last_bgsave_ok = true;
   return Status::Ok();
+}
+
+void PersistenceService::AfterFlushAll() {
+  if (state_.persist.child == cmd::ChildKind::kRdb) KillChild();
+  if (!config_.v().save_points.empty()) (void)SaveInForeground();
 }
 
 Result<std::string> PersistenceService::BackgroundSave(bool schedule) {
   auto& ps = state_.persist;
   if (ps.child == cmd::ChildKind::kRdb)
     return Status::Aborted("Background save already in progress");
-  if (ps.child != cmd::ChildKind::kNone) {
-    if (schedule) {
+  // Inside EXEC (a nested call) Redis schedules the save rather than fork there.
+  if (ps.child != cmd::ChildKind::kNone || state_.call_depth > 1) {
+    if (schedule || state_.call_depth > 1) {
       ps.bgsave_scheduled = true;
       return std::string("Background saving scheduled");
     }
@@ -380,7 +389,7 @@ bool PersistenceService::PrepareForShutdown(bool force_save, bool nosave, bool f
   }
   if (nosave || (config_.v().save_points.empty() && !force_save)) return true;
   log::Persist().info("Saving the final RDB snapshot before exiting.");
-  if (!Save().ok()) {
+  if (!SaveInForeground().ok()) {
     if (force) {
       log::Persist().warn("Error trying to save the DB. Exit anyway.");
       return true;
@@ -435,7 +444,7 @@ Status PersistenceService::StartAofRewrite() {
 
 Status PersistenceService::DebugReload(bool save, bool flush) {
   if (save) {
-    if (Status s = Save(); !s.ok()) return s;
+    if (Status s = SaveInForeground(); !s.ok()) return s;
   }
   if (!flush) return Status::NotSupported("DEBUG RELOAD NOFLUSH/MERGE are not supported");
   // Load into fresh databases and swap only on success: a bad file loses nothing.

@@ -54,6 +54,7 @@ class PersistenceService : public cmd::PersistenceControl {
   Result<std::string> BackgroundSave(bool schedule) override;
   Result<std::string> RewriteAof() override;
   Status DebugReload(bool save, bool flush) override;
+  void AfterFlushAll() override;
 
   std::string RdbPath() const;
 
@@ -62,6 +63,9 @@ class PersistenceService : public cmd::PersistenceControl {
   persist::RdbWriteOptions WriteOptions(bool aof_base = false) const;
   persist::RdbLoadOptions LoadOptions() const;
   Status LoadRdb(const std::string& path, const std::function<bool()>& serve);
+  // Writes the RDB in the foreground (SAVE, FLUSHALL, shutdown); a failure
+  // is logged and returned but, as in Redis, does not mark the last bgsave.
+  Status SaveInForeground();
   Status StartBackgroundSave();
   // Forks a child that writes the dataset as an RDB to path_in_child() (run
   // in the child) and reports its copy-on-write size; records the fork.
