@@ -1,15 +1,13 @@
 """The append-only file: Redis 7's multi-part layout, fsync policies, rewrite,
 truncated and corrupt files, crash safety, and stock Redis loading Cairn's AOF
 directory (and the reverse)."""
-import glob
 import os
 import signal
 import subprocess
 import time
 
-import redis
-
 import pytest
+import redis
 
 
 AOF = ["--appendonly", "yes", "--appendfsync", "always"]
@@ -170,7 +168,7 @@ def test_truncated_file_refused_without_aof_load_truncated(start_cairn):
     with open(path, "ab") as f:
         f.write(b"*2\r\n$3\r\nGET")
     size = os.path.getsize(path)
-    with pytest.raises(RuntimeError)  # conftest.ServerStartError as e:
+    with pytest.raises(RuntimeError) as e:  # conftest.ServerStartError
         restart(start_cairn, srv, "--aof-load-truncated", "no")
     assert "Unexpected end of file" in str(e.value)
     assert os.path.getsize(path) == size  # nothing cut without permission
@@ -186,7 +184,7 @@ def test_corrupt_middle_stops_startup_with_offset(start_cairn):
         data = f.read()
     with open(path, "wb") as f:
         f.write(data + b"garbage that is not RESP\r\n" + b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n")
-    with pytest.raises(RuntimeError)  # conftest.ServerStartError as e:
+    with pytest.raises(RuntimeError) as e:  # conftest.ServerStartError
         restart(start_cairn, srv)
     assert "Bad file format" in str(e.value) and "offset %d" % len(data) in str(e.value)
 
@@ -216,7 +214,7 @@ def test_unknown_command_in_aof_stops_startup(start_cairn):
     srv.stop()
     with open(incr_path(srv), "ab") as f:
         f.write(b"*1\r\n$11\r\nNOSUCHTHING\r\n")
-    with pytest.raises(RuntimeError)  # conftest.ServerStartError as e:
+    with pytest.raises(RuntimeError) as e:  # conftest.ServerStartError
         restart(start_cairn, srv)
     assert "Unknown command 'NOSUCHTHING'" in str(e.value)
 
