@@ -516,7 +516,7 @@ Status Loader::Build(store::Db* db, Parsed& v, int64_t expire, int64_t idle, boo
   store::Entry* e = nullptr;
   switch (v.type) {
     case ObjType::kString:
-      e = db->SetString(key_, v.elems[0]);
+      e = db->AddString(key_, v.elems[0]);  // Run() checked the key is new
       break;
     case ObjType::kList: {
       if (v.elems.empty()) break;
@@ -647,6 +647,10 @@ Status Loader::Run() {
         uint64_t a, b;
         if (Status s = Len(&a); !s.ok()) return s;
         if (Status s = Len(&b); !s.ok()) return s;
+        // Size the tables once instead of rehashing while loading. A key takes
+        // at least 3 bytes of the file, which bounds what a hostile file gets.
+        const uint64_t cap = left() / 3;
+        db->Reserve(static_cast<size_t>(std::min(a, cap)), static_cast<size_t>(std::min(b, cap)));
         continue;
       }
       case kOpAux: {

@@ -208,8 +208,7 @@ bool AsInt(std::string_view v, int64_t* out) { return v.size() <= 20 && base::Pa
 
 }  // namespace
 
-Entry* Db::SetString(std::string_view key, std::string_view value, bool keep_ttl, bool allow_int) {
-  Entry* old = keys_.Find(key);
+Entry* Db::NewStringEntry(std::string_view key, std::string_view value, bool allow_int) {
   int64_t ival = 0;
   bool is_int = allow_int && AsInt(value, &ival);
   bool is_inline = !is_int && value.size() <= kInlineStringMax;
@@ -218,6 +217,18 @@ Entry* Db::SetString(std::string_view key, std::string_view value, bool keep_ttl
                is_inline ? value : std::string_view());
   if (is_int) e->v.ival = ival;
   if (!is_int && !is_inline) e->v.ptr = StrBuf::Create(value);
+  return e;
+}
+
+Entry* Db::AddString(std::string_view key, std::string_view value) {
+  Entry* e = NewStringEntry(key, value, true);
+  keys_.Insert(e);
+  return e;
+}
+
+Entry* Db::SetString(std::string_view key, std::string_view value, bool keep_ttl, bool allow_int) {
+  Entry* old = keys_.Find(key);
+  Entry* e = NewStringEntry(key, value, allow_int);
   if (old == nullptr) {
     keys_.Insert(e);
     return e;

@@ -84,6 +84,13 @@ class Db {
 
   // Creates key `key` (which must not exist) holding a container.
   Entry* AddContainer(std::string_view key, ObjType type, Enc enc, void* ptr);
+  // A string key known to be absent (bulk loads): inserted without a lookup.
+  Entry* AddString(std::string_view key, std::string_view value);
+  // Sizes the empty tables for a bulk load (RDB RESIZEDB).
+  void Reserve(size_t keys, size_t expires) {
+    keys_.Reserve(keys);
+    expires_.Reserve(expires);
+  }
   // Sets `key` to a string value, creating or overwriting (any type). The TTL is
   // removed unless keep_ttl. Chooses int/inline/raw encoding as Redis does.
   // allow_int=false keeps integer-looking text as a string (INCRBYFLOAT results
@@ -145,6 +152,8 @@ class Db {
   static void FreeEntry(Entry* e);
   // Allocates a detached entry (not linked) with the given key and value copy.
   static Entry* NewEntry(std::string_view key, ObjType type, Enc enc, std::string_view inline_val);
+  // A string entry in Redis's encoding for `value` (int, inline or raw).
+  static Entry* NewStringEntry(std::string_view key, std::string_view value, bool allow_int);
   // Deep copy of an entry's value under a new key (COPY).
   static Entry* CloneEntry(const Entry* e, std::string_view new_key);
   // Length of a value (strings: byte length).

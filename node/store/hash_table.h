@@ -71,6 +71,15 @@ class HashTable {
     return nullptr;
   }
 
+  // Sizes an empty table for `n` nodes at once (RDB RESIZEDB), so a bulk load
+  // neither rehashes nor grows step by step. No effect on a non-empty table.
+  void Reserve(size_t n) {
+    if (size() != 0 || rehashing() || n <= t_[0].size) return;
+    base::ZFree(t_[0].b);
+    t_[0] = Table{};
+    StartResize(n);
+  }
+
   // Links a node whose key is not present yet.
   void Insert(Node* node) {
     RehashStep();
