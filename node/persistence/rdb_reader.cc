@@ -700,10 +700,11 @@ Status Loader::Run() {
     key_.clear();
     state_ = State::kKey;
     if (Status s = Str(&key_); !s.ok()) return s;
+    const uint64_t hash = db->PrefetchKey(key_);  // the bucket loads while the value parses
     state_ = State::kValue;
     Parsed v;
     if (Status s = Value(op, &v); !s.ok()) return s;
-    if (db->FindRaw(key_) != nullptr) return ErrAt(value_at_, "duplicate key");
+    if (db->FindRaw(key_, hash) != nullptr) return ErrAt(value_at_, "duplicate key");
     if (v.skipped) {
       info_->streams_skipped++;
     } else if (expire >= 0 && expire < now && !opts_.keep_expired) {

@@ -81,6 +81,9 @@ class Db {
   Entry* LookupRead(std::string_view key);
   // Raw find ignoring expiry (for the expiry machinery and DEBUG).
   Entry* FindRaw(std::string_view key) { return keys_.Find(key); }
+  // Bulk loads: start fetching the key's bucket now, look it up later.
+  uint64_t PrefetchKey(std::string_view key) const { return keys_.Prefetch(key); }
+  Entry* FindRaw(std::string_view key, uint64_t hash) { return keys_.FindHashed(key, hash); }
 
   // Creates key `key` (which must not exist) holding a container.
   Entry* AddContainer(std::string_view key, ObjType type, Enc enc, void* ptr);

@@ -58,9 +58,21 @@ class HashTable {
   bool rehashing() const { return rehash_idx_ >= 0; }
 
   Node* Find(std::string_view key) {
+    return size() == 0 ? nullptr : FindHashed(key, HashBytes(key));
+  }
+
+  // Starts fetching the bucket `key` falls in (bulk loads overlap that memory
+  // access with parsing the value); returns the hash for FindHashed.
+  uint64_t Prefetch(std::string_view key) const {
+    uint64_t h = HashBytes(key);
+    if (t_[0].size != 0) __builtin_prefetch(&t_[0].b[h & (t_[0].size - 1)]);
+    return h;
+  }
+
+  // Find with the key's hash already computed.
+  Node* FindHashed(std::string_view key, uint64_t h) {
     if (size() == 0) return nullptr;
     RehashStep();
-    uint64_t h = HashBytes(key);
     for (int i = 0; i < 2; i++) {
       if (t_[i].size == 0) continue;
       for (Node* n = t_[i].b[h & (t_[i].size - 1)]; n; n = n->next) {
