@@ -1,22 +1,18 @@
 // The multi-part AOF manifest: parsing, formatting, atomic replacement.
 #include "node/persistence/aof_manifest.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "node/base/number.h"
+#include "node/persistence/rdb_write_sink.h"
 #include "node/protocol/resp_parser.h"
 
 namespace cairn::persist {
 
 namespace {
-
-Status Errno(const std::string& what, int e) { return Status::IOError(what + ": " + strerror(e)); }
 
 // Quotes a file name as Redis's sdscatrepr does when it needs quoting.
 std::string ReprName(const std::string& s) {
@@ -130,11 +126,11 @@ Result<AofManifest> LoadAofManifest(const std::string& aof_dir, const std::strin
   std::ifstream f(path, std::ios::binary);
   if (!f) {
     if (errno == ENOENT) return Status::NotFound(path);
-    return Errno("open " + path, errno);
+    return ErrnoStatus("open " + path, errno);
   }
   std::stringstream ss;
   ss << f.rdbuf();
-  if (!f.good() && !f.eof()) return Errno("read " + path, errno);
+  if (!f.good() && !f.eof()) return ErrnoStatus("read " + path, errno);
   auto m = ParseAofManifest(ss.str());
   if (!m.ok()) return Status::Corruption(path + ": " + m.status().message());
   return m;
@@ -142,7 +138,11 @@ Result<AofManifest> LoadAofManifest(const std::string& aof_dir, const std::strin
 
 Status SaveAofManifest(const std::string& aof_dir, const std::string& appendfilename,
                        const AofManifest& m) {
-  return WriteFileAtomically(aof_dir + "/" + AofManifestName(appendfilename), m.Format());
+  auto sink = FileSink::Create(aof_dir + "/" + AofManifestName(appendfilename));
+  if (!sink.ok()) return sink.status();
+  const std::string text = m.Format();
+  if (Status s = sink.value()->Write(text.data(), text.size()); !s.ok()) return s;
+  return sink.value()->Commit();
 }
 
 std::string AofBaseName(const std::string& appendfilename, int64_t seq, bool rdb_preamble) {
@@ -155,50 +155,6 @@ std::string AofIncrName(const std::string& appendfilename, int64_t seq) {
 
 std::string AofManifestName(const std::string& appendfilename) {
   return appendfilename + ".manifest";
-}
-
-Status FsyncDirOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("open " + dir, errno);
-  int r = fsync(fd);
-  int e = errno;
-  close(fd);
-  return r == 0 ? Status::Ok() : Errno("fsync " + dir, e);
-}
-
-Status WriteFileAtomically(const std::string& path, const std::string& data) {
-  size_t slash = path.rfind('/');
-  std::string temp = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) +
-                     "temp-" + path.substr(slash == std::string::npos ? 0 : slash + 1);
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("open " + temp, errno);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = n < 0 ? errno : ENOSPC;
-      close(fd);
-      unlink(temp.c_str());
-      return Errno("write " + temp, e);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) {
-    int e = errno;
-    close(fd);
-    unlink(temp.c_str());
-    return Errno("fsync " + temp, e);
-  }
-  close(fd);
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    unlink(temp.c_str());
-    return Errno("rename " + temp + " to " + path, e);
-  }
-  return FsyncDirOf(path);
 }
 
 }  // namespace cairn::persist

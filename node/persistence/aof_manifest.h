@@ -44,9 +44,4 @@ std::string AofBaseName(const std::string& appendfilename, int64_t seq, bool rdb
 std::string AofIncrName(const std::string& appendfilename, int64_t seq);
 std::string AofManifestName(const std::string& appendfilename);
 
-// Writes `data` to `path` atomically (temp file, fsync, rename, fsync dir).
-Status WriteFileAtomically(const std::string& path, const std::string& data);
-// fsync of the directory holding `path` (after a rename or create).
-Status FsyncDirOf(const std::string& path);
-
 }  // namespace cairn::persist

@@ -2,11 +2,7 @@
 // loads, and builds Cairn's store objects through the type modules' public APIs.
 #include "node/persistence/rdb_reader.h"
 
-#include <fcntl.h>
 #include <lzf.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -18,6 +14,7 @@
 #include "node/base/clock.h"
 #include "node/base/number.h"
 #include "node/persistence/crc64.h"
+#include "node/persistence/mapped_file.h"
 #include "node/persistence/rdb_decode_blobs.h"
 #include "node/persistence/rdb_format.h"
 #include "node/store/list_type.h"
@@ -737,30 +734,9 @@ Status LoadRdbBytes(std::string_view data, std::vector<std::unique_ptr<store::Db
 
 Status LoadRdbFile(const std::string& path, std::vector<std::unique_ptr<store::Db>>& dbs,
                    const RdbLoadOptions& opts, RdbLoadInfo* info) {
-  // The file is mapped read-only: the kernel pages it in as the loader walks forward,
-  // so a large file is never copied onto the heap.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError("rdb: can't open '" + path + "': " + std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::IOError("rdb: can't stat '" + path + "': " + std::strerror(err));
-  }
-  size_t size = static_cast<size_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return LoadRdbBytes(std::string_view(), dbs, opts, info);
-  }
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  int err = errno;
-  ::close(fd);
-  if (map == MAP_FAILED)
-    return Status::IOError("rdb: can't map '" + path + "': " + std::strerror(err));
-  ::madvise(map, size, MADV_SEQUENTIAL);
-  Status s = LoadRdbBytes(std::string_view(static_cast<const char*>(map), size), dbs, opts, info);
-  ::munmap(map, size);
-  return s;
+  auto file = MappedFile::Open(path);
+  if (!file.ok()) return Status::IOError("rdb: " + file.status().message());
+  return LoadRdbBytes(file.value()->view(), dbs, opts, info);
 }
 
 }  // namespace cairn::persist

@@ -91,7 +91,11 @@ Status FileSink::Commit() {
     return ErrnoStatus("rename " + temp_path_ + " to " + path_, errno);
   }
   committed_ = true;
-  std::string dir = DirOf(path_);
+  return FsyncDirOf(path_);
+}
+
+Status FsyncDirOf(const std::string& path) {
+  std::string dir = DirOf(path);
   int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return ErrnoStatus("open dir " + dir, errno);
   int rc = fsync(dfd);

@@ -64,4 +64,7 @@ class FileSink : public RdbSink {
   std::string buf_;
 };
 
+// fsync of the directory holding `path`, so a rename or create in it is durable.
+Status FsyncDirOf(const std::string& path);
+
 }  // namespace cairn::persist

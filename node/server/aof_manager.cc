@@ -3,7 +3,6 @@
 #include "node/server/aof_manager.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +13,9 @@
 #include "node/base/clock.h"
 #include "node/base/log.h"
 #include "node/persistence/aof_format.h"
+#include "node/persistence/mapped_file.h"
 #include "node/persistence/rdb_reader.h"
+#include "node/persistence/rdb_write_sink.h"
 
 namespace cairn::server {
 
@@ -24,42 +25,6 @@ uint64_t FileSize(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
-
-// A read-only mapping of a whole file (empty files map to an empty view).
-class Mapped {
- public:
-  Status Open(const std::string& path) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      return Status::IOError("can't open the append only file " + path + ": " + strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-      int e = errno;
-      close(fd);
-      return Status::IOError("stat " + path + ": " + strerror(e));
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        int e = errno;
-        close(fd);
-        return Status::IOError("mmap " + path + ": " + strerror(e));
-      }
-      data_ = static_cast<const char*>(p);
-    }
-    close(fd);
-    return Status::Ok();
-  }
-  ~Mapped() {
-    if (data_) munmap(const_cast<char*>(data_), size_);
-  }
-  std::string_view view() const { return {data_ ? data_ : "", size_}; }
-
- private:
-  const char* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 }  // namespace
 
@@ -102,54 +67,40 @@ Status AofManager::Load(const Executor& exec, const std::function<bool()>& serve
   // A blocking command read from a file must not block: as inside MULTI, it
   // answers at once.
   client.flags |= cmd::kInMulti;
+  rdb_opts.progress = [&](size_t, size_t) { return !serve || serve(); };
   std::vector<const persist::AofFile*> files;
   if (const auto* b = manifest_.base()) files.push_back(b);
   for (const auto* f : manifest_.incrs()) files.push_back(f);
-  if (files.empty()) return Status::Ok();
   state_.loading = true;
-  for (size_t i = 0; i < files.size(); i++) {
-    const persist::AofFile& f = *files[i];
-    std::string path = dir + "/" + f.name;
-    bool last = i + 1 == files.size();
-    if (FileSize(path) == 0) {
-      if (access(path.c_str(), F_OK) != 0) {
-        state_.loading = false;
-        return Status::IOError("the append only file " + path +
-                               " listed in the manifest is missing");
-      }
-      continue;  // an empty INCR file: nothing happened after it was opened
+  Status s;
+  for (size_t i = 0; i < files.size() && s.ok(); i++) {
+    const std::string path = dir + "/" + files[i]->name;
+    auto file = persist::MappedFile::Open(path);
+    if (!file.ok()) {
+      s = Status::IOError("the append only file listed in the manifest: " +
+                          file.status().message());
+      break;
     }
-    Mapped head;
-    if (Status s = head.Open(path); !s.ok()) {
-      state_.loading = false;
-      return s;
-    }
-    if (head.view().substr(0, 5) == "REDIS") {
+    std::string_view data = file.value()->view();
+    if (data.substr(0, 5) == "REDIS") {
       log::Persist().info("Reading RDB base file on AOF loading...");
-      rdb_opts.progress = [&](size_t, size_t) { return !serve || serve(); };
       persist::RdbLoadInfo info;
-      Status s = persist::LoadRdbBytes(head.view(), state_.dbs, rdb_opts, &info);
-      if (!s.ok()) {
-        state_.loading = false;
-        return Status::Corruption("Error reading the RDB base file " + path + ": " + s.message());
-      }
-      continue;
-    }
-    Status s = LoadCommandFile(path, last, exec, serve, client);
-    if (!s.ok()) {
-      state_.loading = false;
-      return s;
+      s = persist::LoadRdbBytes(data, state_.dbs, rdb_opts, &info);
+      if (!s.ok())
+        s = Status::Corruption("Error reading the RDB base file " + path + ": " + s.message());
+    } else {
+      // An empty INCR file reads as no commands: nothing happened after it was opened.
+      s = LoadCommands(data, path, i + 1 == files.size(), exec, serve, client);
     }
   }
   state_.loading = false;
-  return Status::Ok();
+  return s;
 }
 
-Status AofManager::LoadCommandFile(const std::string& path, bool last, const Executor& exec,
-                                   const std::function<bool()>& serve, cmd::ClientState& client) {
-  Mapped file;
-  if (Status s = file.Open(path); !s.ok()) return s;
-  persist::AofCommandReader reader(file.view());
+Status AofManager::LoadCommands(std::string_view data, const std::string& path, bool last,
+                                const Executor& exec, const std::function<bool()>& serve,
+                                cmd::ClientState& client) {
+  persist::AofCommandReader reader(data);
   std::vector<std::string_view> argv;
   // Commands between MULTI and EXEC run only once EXEC is read: a file cut
   // inside a transaction loads as if the transaction never started.
@@ -157,6 +108,24 @@ Status AofManager::LoadCommandFile(const std::string& path, bool last, const Exe
   bool in_multi = false;
   size_t multi_start = 0;
   uint64_t n = 0;
+  // A file cut short (the last command, or a MULTI without its EXEC): with
+  // aof-load-truncated, cut it back to the last complete unit and go on.
+  auto cut_at = [&](size_t keep) {
+    if (!last)
+      return Status::Corruption("the AOF file " + path + " is truncated but is not the last file");
+    if (!config_.v().aof_load_truncated) {
+      return Status::Corruption("Unexpected end of file reading the append only file " + path +
+                                " at offset " + std::to_string(keep) +
+                                ". Set aof-load-truncated yes to load it up to the last "
+                                "complete command (the rest is cut off)");
+    }
+    log::Persist().warn("!!! Warning: short read while loading the AOF file {}!!!", path);
+    log::Persist().warn("!!! Truncating the AOF {} at offset {} !!!", path, keep);
+    if (truncate(path.c_str(), static_cast<off_t>(keep)) != 0)
+      return Status::IOError("Error truncating the AOF file " + path + ": " + strerror(errno));
+    log::Persist().warn("AOF {} loaded anyway because aof-load-truncated is enabled", path);
+    return Status::Ok();
+  };
   while (true) {
     size_t before = reader.offset();
     auto next = reader.Read(&argv);
@@ -165,24 +134,8 @@ Status AofManager::LoadCommandFile(const std::string& path, bool last, const Exe
       return Status::Corruption("Bad file format reading the append only file " + path + " (" +
                                 reader.error() + ")");
     }
-    if (next == persist::AofCommandReader::Next::kTruncated) {
-      size_t keep = in_multi ? multi_start : before;
-      if (!last)
-        return Status::Corruption("the AOF file " + path +
-                                  " is truncated but is not the last file");
-      if (!config_.v().aof_load_truncated) {
-        return Status::Corruption("Unexpected end of file reading the append only file " + path +
-                                  " at offset " + std::to_string(keep) +
-                                  ". Set aof-load-truncated yes to load it up to the last "
-                                  "complete command (the rest is cut off)");
-      }
-      log::Persist().warn("!!! Warning: short read while loading the AOF file {}!!!", path);
-      log::Persist().warn("!!! Truncating the AOF {} at offset {} !!!", path, keep);
-      if (truncate(path.c_str(), static_cast<off_t>(keep)) != 0)
-        return Status::IOError("Error truncating the AOF file " + path + ": " + strerror(errno));
-      log::Persist().warn("AOF {} loaded anyway because aof-load-truncated is enabled", path);
-      return Status::Ok();
-    }
+    if (next == persist::AofCommandReader::Next::kTruncated)
+      return cut_at(in_multi ? multi_start : before);
     if (base::EqualsNoCase(argv[0], "multi")) {
       in_multi = true;
       multi_start = before;
@@ -207,19 +160,7 @@ Status AofManager::LoadCommandFile(const std::string& path, bool last, const Exe
       return Status::Corruption(s.message() + " reading the append only file " + path);
     if (++n % 1024 == 0 && serve && !serve()) return Status::Aborted("loading stopped by shutdown");
   }
-  if (in_multi) {
-    // EXEC missing at the very end: the transaction is cut off, as above.
-    if (!last)
-      return Status::Corruption("the AOF file " + path +
-                                " ends inside MULTI but is not the last file");
-    log::Persist().warn("!!! Truncating the AOF {} at offset {} (incomplete MULTI) !!!", path,
-                        multi_start);
-    if (!config_.v().aof_load_truncated)
-      return Status::Corruption("Unexpected end of file reading the append only file " + path);
-    if (truncate(path.c_str(), static_cast<off_t>(multi_start)) != 0)
-      return Status::IOError("Error truncating the AOF file " + path + ": " + strerror(errno));
-  }
-  return Status::Ok();
+  return in_multi ? cut_at(multi_start) : Status::Ok();
 }
 
 // --- appending ----------------------------------------------------------------
@@ -278,7 +219,7 @@ Status AofManager::Start(const std::function<Status(const std::string& path)>& w
   }
   if (Status s = OpenIncr(incr_name); !s.ok()) return s;
   if (Status s = persist::SaveAofManifest(dir, name, manifest_); !s.ok()) return s;
-  UpdateSizes();
+  MeasureFiles();
   rewrite_base_size_ = state_.persist.aof_current_size;
   state_.persist.aof_enabled = true;
   auto& sinks = state_.propagation_sinks;
@@ -346,7 +287,7 @@ void AofManager::Flush(bool force) {
       log::Persist().warn("AOF write error looks solved, Cairn can write again.");
       ps.aof_last_write_errno = 0;
     }
-    UpdateSizes();
+    ps.aof_current_size = base_and_history_ + written_;
     if (policy == "always") {
       if (fdatasync(fd_) != 0) {
         ps.aof_last_write_errno = errno;
@@ -410,7 +351,7 @@ void AofManager::Cron() {
   state_.persist.aof_pending_fsync = fsync_running_ || fsync_fd_ >= 0;
 }
 
-void AofManager::UpdateSizes() {
+void AofManager::MeasureFiles() {
   if (const auto* b = manifest_.base())
     state_.persist.aof_base_size = FileSize(Dir() + "/" + b->name);
   base_and_history_ = 0;
@@ -436,7 +377,7 @@ Status AofManager::BeginRewrite() {
     manifest_.files.pop_back();
     return s;
   }
-  UpdateSizes();
+  MeasureFiles();
   return Status::Ok();
 }
 
@@ -474,7 +415,7 @@ Status AofManager::FinishRewrite(const std::string& temp_path) {
   manifest_ = std::move(next);
   for (const auto& f : old) unlink((dir + "/" + f).c_str());
   (void)persist::FsyncDirOf(dir + "/" + base.name);
-  UpdateSizes();
+  MeasureFiles();
   rewrite_base_size_ = state_.persist.aof_current_size;
   return Status::Ok();
 }

@@ -73,11 +73,15 @@ class AofManager : public cmd::PropagationSink {
  private:
   Status OpenIncr(const std::string& name);
   void CloseFd();
-  Status LoadCommandFile(const std::string& path, bool last, const Executor& exec,
-                         const std::function<bool()>& serve, cmd::ClientState& client);
+  // Runs the commands of one file (`data`, the mapped file at `path`).
+  Status LoadCommands(std::string_view data, const std::string& path, bool last,
+                      const Executor& exec, const std::function<bool()>& serve,
+                      cmd::ClientState& client);
   void FsyncThread();
   void RequestFsync();
-  void UpdateSizes();
+  // Stats the manifest's files for aof_current_size/aof_base_size; runs when the
+  // set of files changes (writes only add to written_).
+  void MeasureFiles();
 
   cmd::ServerState& state_;
   config::Config& config_;
