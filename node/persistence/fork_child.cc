@@ -9,23 +9,17 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "node/base/clock.h"
 #include "node/base/log.h"
 
 namespace cairn::persist {
 
 namespace {
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // In the child: close inherited sockets (keeping `keep`), reset signals.
 void PrepareChild(int keep) {
@@ -69,7 +63,7 @@ Result<std::unique_ptr<ForkedChild>> ForkedChild::Start(
     const std::function<int(ChildReport*)>& body, int64_t* fork_usec) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return Status::IOError(std::string("pipe: ") + strerror(errno));
-  int64_t start = NowUs();
+  int64_t start = base::MonotonicUs();
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
@@ -88,7 +82,7 @@ Result<std::unique_ptr<ForkedChild>> ForkedChild::Start(
     }
     _exit(code);
   }
-  if (fork_usec) *fork_usec = NowUs() - start;
+  if (fork_usec) *fork_usec = base::MonotonicUs() - start;
   close(p[1]);
   fcntl(p[0], F_SETFL, O_NONBLOCK);
   return std::unique_ptr<ForkedChild>(new ForkedChild(pid, p[0]));

@@ -225,7 +225,7 @@ Result<std::string> PersistenceService::BackgroundSave(bool schedule) {
 }
 
 Status PersistenceService::ForkSaver(cmd::ChildKind kind,
-                                     const std::function<std::string()>& path_in_child,
+                                     const std::function<std::string(pid_t)>& target,
                                      const persist::RdbWriteOptions& opts) {
   auto& ps = state_.persist;
   const bool rdb = kind == cmd::ChildKind::kRdb;
@@ -233,7 +233,7 @@ Status PersistenceService::ForkSaver(cmd::ChildKind kind,
   int64_t fork_us = 0;
   auto child = persist::ForkedChild::Start(
       [&](persist::ChildReport* report) {
-        const std::string path = path_in_child();
+        const std::string path = target(getpid());
         Status s = persist::SaveRdbFile(path, dbs, opts);
         if (!s.ok()) {
           log::Persist().warn("Write error saving {} on disk: {}", rdb ? "DB" : "the AOF base",
@@ -254,6 +254,7 @@ Status PersistenceService::ForkSaver(cmd::ChildKind kind,
       &fork_us);
   if (!child.ok()) return child.status();
   child_ = std::move(child.value());
+  child_target_ = target(child_->pid());
   ps.child = kind;
   ps.child_start_ms = base::RealWallMs();
   ps.total_forks++;
@@ -269,7 +270,7 @@ Status PersistenceService::StartBackgroundSave() {
   const std::string path = RdbPath();
   const persist::RdbWriteOptions opts = WriteOptions();
   if (Status s = ForkSaver(
-          cmd::ChildKind::kRdb, [path] { return path; }, opts);
+          cmd::ChildKind::kRdb, [path](pid_t) { return path; }, opts);
       !s.ok()) {
     ps.last_bgsave_ok = false;
     log::Persist().warn("Can't save in background: {}", s.message());
@@ -296,7 +297,7 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
       ps.last_bgsave_ok = false;
     } else {
       log::Persist().warn("Background saving terminated by signal {}", e.signal);
-      unlink(persist::FileSink::TempPathFor(RdbPath(), pid).c_str());
+      RemoveChildFiles(pid);
       // SIGUSR1 is how the node itself stops a child: not an error.
       if (e.signal != SIGUSR1) ps.last_bgsave_ok = false;
     }
@@ -304,7 +305,7 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
   if (ps.child == cmd::ChildKind::kAof) {
     ps.aof_last_rewrite_time_sec = took_s;
     Status s = e.ok()
-                   ? aof_->FinishRewrite(aof_temp_)
+                   ? aof_->FinishRewrite(child_target_)
                    : Status::IOError(e.signal ? "terminated by signal " + std::to_string(e.signal)
                                               : "child exited with an error");
     if (s.ok()) {
@@ -315,7 +316,7 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
       ps.aof_last_cow_size = e.report.cow_bytes;
     } else {
       log::Persist().warn("Background AOF rewrite failed: {}", s.message());
-      unlink(aof_temp_.c_str());
+      RemoveChildFiles(pid);
       if (e.signal != SIGUSR1) {
         ps.aof_last_bgrewrite_ok = false;
         ps.aof_rewrites_consecutive_failures++;
@@ -326,18 +327,20 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
   child_.reset();
 }
 
+void PersistenceService::RemoveChildFiles(pid_t pid) {
+  // The child writes through a FileSink, whose temp file it leaves when killed.
+  unlink(persist::FileSink::TempPathFor(child_target_, pid).c_str());
+  // A rewrite's own output is a temp file too (an RDB child's is dump.rdb).
+  if (state_.persist.child == cmd::ChildKind::kAof) unlink(child_target_.c_str());
+}
+
 void PersistenceService::KillChild() {
   if (!child_) return;
-  pid_t pid = child_->pid();
-  if (state_.persist.child == cmd::ChildKind::kRdb) {
-    log::Persist().warn("There is a child saving an .rdb. Killing it!");
-    child_->Kill();
-    unlink(persist::FileSink::TempPathFor(RdbPath(), pid).c_str());
-  } else {
-    log::Persist().warn("There is a child rewriting the AOF. Killing it!");
-    child_->Kill();
-    unlink(aof_temp_.c_str());
-  }
+  log::Persist().warn(state_.persist.child == cmd::ChildKind::kRdb
+                          ? "There is a child saving an .rdb. Killing it!"
+                          : "There is a child rewriting the AOF. Killing it!");
+  child_->Kill();
+  RemoveChildFiles(child_->pid());
   state_.persist.child = cmd::ChildKind::kNone;
   child_.reset();
 }
@@ -430,13 +433,12 @@ Status PersistenceService::StartAofRewrite() {
   const persist::RdbWriteOptions opts = WriteOptions(true);
   AofManager* aof = aof_.get();
   if (Status s = ForkSaver(
-          cmd::ChildKind::kAof, [aof] { return aof->RewriteTempPath(getpid()); }, opts);
+          cmd::ChildKind::kAof, [aof](pid_t pid) { return aof->RewriteTempPath(pid); }, opts);
       !s.ok()) {
     ps.aof_last_bgrewrite_ok = false;
     log::Persist().warn("Can't rewrite append only file in background: {}", s.message());
     return s;
   }
-  aof_temp_ = aof_->RewriteTempPath(child_->pid());
   ps.aof_rewrite_scheduled = false;
   log::Persist().info("Background append only file rewriting started by pid {}", child_->pid());
   return Status::Ok();

@@ -67,10 +67,13 @@ class PersistenceService : public cmd::PersistenceControl {
   // is logged and returned but, as in Redis, does not mark the last bgsave.
   Status SaveInForeground();
   Status StartBackgroundSave();
-  // Forks a child that writes the dataset as an RDB to path_in_child() (run
-  // in the child) and reports its copy-on-write size; records the fork.
-  Status ForkSaver(cmd::ChildKind kind, const std::function<std::string()>& path_in_child,
+  // Forks a child that writes the dataset as an RDB to target(its pid) and
+  // reports its copy-on-write size; records the fork and the target.
+  Status ForkSaver(cmd::ChildKind kind, const std::function<std::string(pid_t)>& target,
                    const persist::RdbWriteOptions& opts);
+  // Removes what a failed or killed child left: its FileSink temp file and,
+  // for an AOF rewrite, the unfinished output.
+  void RemoveChildFiles(pid_t pid);
   Status StartAofRewrite();
   Status WriteAofBase(const std::string& path);
   void ChildFinished(const persist::ChildExit& e);
@@ -80,7 +83,7 @@ class PersistenceService : public cmd::PersistenceControl {
   config::Config& config_;
   std::unique_ptr<AofManager> aof_;
   std::unique_ptr<persist::ForkedChild> child_;
-  std::string aof_temp_;  // the rewrite child's output
+  std::string child_target_;  // the file the child writes (dump.rdb, or the rewrite's temp)
   int64_t dirty_before_bgsave_ = 0;
   int64_t lastbgsave_try_s_ = 0;
 };
