@@ -34,8 +34,8 @@ def shape_command(shape, i):
     return command(["ZADD", key] + sum(([str(j + 1), "member:%d" % (i + j)] for j in range(5)), []))
 
 
-def load(port, shape, n, batch=2000):
-    """Pipelined writes: a reader thread drains replies while we send."""
+def load(port, n, make_command, batch=2000):
+    """n pipelined writes make_command(0..n-1); a reader thread drains replies while we send."""
     sock = socket.create_connection(("127.0.0.1", port))
     counts = {"replies": 0, "errors": 0}
 
@@ -56,7 +56,7 @@ def load(port, shape, n, batch=2000):
     t = threading.Thread(target=reader)
     t.start()
     for start in range(0, n, batch):
-        sock.sendall(b"".join(shape_command(shape, i) for i in range(start, min(n, start + batch))))
+        sock.sendall(b"".join(make_command(i) for i in range(start, min(n, start + batch))))
     t.join()
     sock.close()
     if counts["replies"] != n or counts["errors"]:
@@ -104,7 +104,7 @@ def main():
         try:
             base = {s.name: info_memory(s.port) for s in (redis, cairn)}
             for s in (redis, cairn):
-                load(s.port, shape, args.keys)
+                load(s.port, args.keys, lambda i: shape_command(shape, i))
             used = {s.name: info_memory(s.port) - base[s.name] for s in (redis, cairn)}
             rss = {s.name: s.rss_bytes() for s in (redis, cairn)}
         finally:

@@ -13,12 +13,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
-from bench_memory import command  # noqa: E402
+from bench_memory import command, load  # noqa: E402
 
 _live = []
 
@@ -156,34 +155,6 @@ def container_command(kind, i):
     return command(["ZADD", key] + sum(([str(j * 1.5), "m:%d" % (i + j)] for j in range(5)), []))
 
 
-def pipeline_load(port, kind, n, batch=2000):
-    sock = socket.create_connection(("127.0.0.1", port))
-    state = {"replies": 0, "errors": 0}
-
-    def reader():
-        buf = b""
-        while state["replies"] < n:
-            chunk = sock.recv(1 << 20)
-            if not chunk:
-                break
-            buf += chunk
-            lines = buf.split(b"\r\n")
-            buf = lines.pop()
-            state["replies"] += len(lines)
-            state["errors"] += sum(1 for x in lines if x.startswith(b"-"))
-
-    t = threading.Thread(target=reader)
-    t.start()
-    for start in range(0, n, batch):
-        sock.sendall(b"".join(container_command(kind, i)
-                              for i in range(start, min(n, start + batch))))
-    t.join()
-    sock.close()
-    if state["replies"] != n or state["errors"]:
-        raise RuntimeError("%s: %d replies, %d errors" % (kind, state["replies"],
-                                                         state["errors"]))
-
-
 def build_dataset(redis_bin, keys, out_path):
     """Half strings (DEBUG POPULATE), the rest small containers; saves to out_path."""
     d = tempfile.mkdtemp(prefix="cairn-bench-persist-")
@@ -196,7 +167,7 @@ def build_dataset(redis_bin, keys, out_path):
         node.call("DEBUG", "POPULATE", str(strings), "str", "24")
         for j, kind in enumerate(kinds):
             n = rest // len(kinds) + (1 if j < rest % len(kinds) else 0)
-            pipeline_load(node.port, kind, n)
+            load(node.port, n, lambda i: container_command(kind, i))
         node.call("SAVE")
         node.stop()
         shutil.move(os.path.join(d, "dump.rdb"), out_path)
