@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -12,6 +14,10 @@
 #include <vector>
 
 #include "node/protocol/reply.h"
+
+namespace cairn::net {
+class ByteStream;
+}
 
 namespace cairn::cmd {
 
@@ -92,6 +98,16 @@ struct ClientState {
   std::string out;
   protocol::Reply reply{&out, 2};
   ClientIo* io = nullptr;
+  // Set by PSYNC/SYNC: once the command returns, the connection stops being a
+  // client and hands its transport to replication, with the input it read
+  // past the command and any reply bytes not yet written.
+  std::function<void(std::unique_ptr<net::ByteStream>, std::string unread, std::string unsent)>
+      handoff;
+  // REPLCONF from a replica-to-be (before its PSYNC).
+  int repl_listening_port = 0;
+  std::string repl_announced_ip;
+  bool repl_capa_eof = false;
+  bool repl_capa_psync2 = false;
   // Time the output first exceeded the soft limit (0 = under it).
   int64_t obuf_soft_since_ms = 0;
 

@@ -79,6 +79,7 @@ void RegisterAllCommands(CommandTable& t) {
   RegisterIntrospectionCommands(t);
   RegisterConfigCommands(t);
   RegisterPersistenceCommands(t);
+  RegisterReplicationCommands(t);
 }
 
 }  // namespace cairn::cmd

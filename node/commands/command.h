@@ -117,5 +117,6 @@ void RegisterPubSubCommands(CommandTable& t);
 void RegisterIntrospectionCommands(CommandTable& t);  // COMMAND (command_docs.cc)
 void RegisterConfigCommands(CommandTable& t);         // CONFIG
 void RegisterPersistenceCommands(CommandTable& t);    // SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE
+void RegisterReplicationCommands(CommandTable& t);    // REPLICAOF, ROLE, PSYNC, WAIT ...
 
 }  // namespace cairn::cmd

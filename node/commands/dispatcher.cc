@@ -137,6 +137,17 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
       }
     }
   }
+  ReplicationControl* repl = server_.replication;
+  const bool writes = cmd->is(kWrite) || (cmd->name == "exec" && [&] {
+                        for (const auto& q : c.multi_queue)
+                          if (q.first->is(kWrite)) return true;
+                        return false;
+                      }());
+  if (repl != nullptr && !repl->IsReplica() && writes && cfg.min_replicas_to_write > 0 &&
+      cfg.min_replicas_max_lag > 0 && repl->GoodReplicas() < cfg.min_replicas_to_write) {
+    Reject(c, cmd, err::kNoReplicas);
+    return;
+  }
   if (!cfg.replicaof.empty() && cfg.replica_read_only && !c.has(kMaster) && cmd->is(kWrite)) {
     Reject(c, cmd, err::kReadonly);
     return;
@@ -148,6 +159,11 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
                       "allowed in this context";
     Reject(c, cmd, msg);
+    return;
+  }
+  if (repl != nullptr && repl->IsReplica() && !cfg.replica_serve_stale_data &&
+      !repl->MasterLinkUp() && !cmd->is(kStale)) {
+    Reject(c, cmd, err::kMasterDown);
     return;
   }
   if (server_.loading && !cmd->is(kLoading)) {

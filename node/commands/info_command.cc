@@ -173,7 +173,7 @@ void MemorySection(Writer& w, ServerState& s) {
   w.Field("mem_fragmentation_ratio", frag);
   w.Field("mem_fragmentation_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used));
   w.Field("mem_not_counted_for_evict", 0);
-  w.Field("mem_replication_backlog", 0);
+  w.Field("mem_replication_backlog", s.replication ? s.replication->BacklogMemory() : 0);
   w.Field("mem_total_replication_buffers", 0);
   w.Field("mem_clients_slaves", 0);
   w.Field("mem_clients_normal", 0);
@@ -255,16 +255,16 @@ void StatsSection(Writer& w, ServerState& s) {
   w.Field("instantaneous_ops_per_sec", static_cast<int64_t>(st.instantaneous_ops_per_sec));
   w.Field("total_net_input_bytes", st.net_input_bytes);
   w.Field("total_net_output_bytes", st.net_output_bytes);
-  w.Field("total_net_repl_input_bytes", 0);
-  w.Field("total_net_repl_output_bytes", 0);
+  w.Field("total_net_repl_input_bytes", s.repl_stats.net_repl_input_bytes);
+  w.Field("total_net_repl_output_bytes", s.repl_stats.net_repl_output_bytes);
   w.Field("instantaneous_input_kbps", st.instantaneous_input_kbps);
   w.Field("instantaneous_output_kbps", st.instantaneous_output_kbps);
   w.Field("instantaneous_input_repl_kbps", 0.0);
   w.Field("instantaneous_output_repl_kbps", 0.0);
   w.Field("rejected_connections", st.rejected_connections);
-  w.Field("sync_full", 0);
-  w.Field("sync_partial_ok", 0);
-  w.Field("sync_partial_err", 0);
+  w.Field("sync_full", s.repl_stats.sync_full);
+  w.Field("sync_partial_ok", s.repl_stats.sync_partial_ok);
+  w.Field("sync_partial_err", s.repl_stats.sync_partial_err);
   w.Field("expired_keys", ks.expired);
   w.Field("expired_stale_perc", 0.0);
   w.Field("expired_time_cap_reached_count", 0);
@@ -303,39 +303,15 @@ void StatsSection(Writer& w, ServerState& s) {
 }
 
 void ReplicationSection(Writer& w, ServerState& s) {
-  const auto& cfg = s.config->v();
   w.Section("Replication");
-  if (cfg.replicaof.empty()) {
+  if (s.replication == nullptr) {
     w.Field("role", "master");
     w.Field("connected_slaves", 0);
-  } else {
-    // The replication engine arrives with its own issue; until then a
-    // configured replicaof is reported as a link that is down.
-    std::string host = cfg.replicaof.substr(0, cfg.replicaof.find(' '));
-    std::string port = cfg.replicaof.substr(cfg.replicaof.find(' ') + 1);
-    w.Field("role", "slave");
-    w.Field("master_host", host);
-    w.Field("master_port", port);
-    w.Field("master_link_status", "down");
-    w.Field("master_last_io_seconds_ago", -1);
-    w.Field("master_sync_in_progress", 0);
-    w.Field("slave_read_repl_offset", 0);
-    w.Field("slave_repl_offset", 0);
-    w.Field("master_link_down_since_seconds", -1);
-    w.Field("slave_priority", 100);
-    w.Field("slave_read_only", cfg.replica_read_only ? 1 : 0);
-    w.Field("replica_announced", 1);
-    w.Field("connected_slaves", 0);
+    return;
   }
-  w.Field("master_failover_state", "no-failover");
-  w.Field("master_replid", s.replid);
-  w.Field("master_replid2", std::string(40, '0'));
-  w.Field("master_repl_offset", 0);
-  w.Field("second_repl_offset", -1);
-  w.Field("repl_backlog_active", 0);
-  w.Field("repl_backlog_size", cfg.repl_backlog_size);
-  w.Field("repl_backlog_first_byte_offset", 0);
-  w.Field("repl_backlog_histlen", 0);
+  std::vector<std::pair<std::string, std::string>> fields;
+  s.replication->InfoFields(&fields);
+  for (const auto& [k, v] : fields) w.Field(k.c_str(), v);
 }
 
 void CpuSection(Writer& w) {

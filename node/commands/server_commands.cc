@@ -38,25 +38,6 @@ void CmdTime(Context& ctx) {
   ctx.reply().BulkInt(us % 1000000);
 }
 
-void CmdRole(Context& ctx) {
-  const auto& cfg = ctx.cfg();
-  if (cfg.replicaof.empty()) {
-    ctx.reply().Array(3);
-    ctx.reply().Bulk("master");
-    ctx.reply().Int(0);
-    ctx.reply().Array(0);
-    return;
-  }
-  size_t sp = cfg.replicaof.find(' ');
-  int64_t port = 0;
-  base::ParseInt64(cfg.replicaof.substr(sp + 1), &port);
-  ctx.reply().Array(5);
-  ctx.reply().Bulk("slave");
-  ctx.reply().Bulk(cfg.replicaof.substr(0, sp));
-  ctx.reply().Int(port);
-  ctx.reply().Bulk("connect");
-  ctx.reply().Int(-1);
-}
 
 void CmdShutdown(Context& ctx) {
   bool nosave = false, save = false, abort = false, force = false;
@@ -288,8 +269,6 @@ void RegisterServerCommands(CommandTable& t) {
              "@slow @dangerous"));
   t.Add(Make("time", 1, kLoading | kStale | kFast, CmdTime, "server", "2.6.0",
              "Returns the server time.", "", "@fast"));
-  t.Add(Make("role", 1, kNoScript | kLoading | kStale | kFast | kSentinel, CmdRole, "server",
-             "2.8.12", "Returns the replication role.", "", "@admin @fast @dangerous"));
   t.Add(Make("shutdown", -1,
              kAdmin | kNoScript | kLoading | kStale | kNoMulti | kSentinel | kAllowBusy,
              CmdShutdown, "server", "1.0.0", "Stops the server.",

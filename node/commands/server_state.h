@@ -18,6 +18,7 @@
 #include "node/commands/command.h"
 #include "node/commands/persistence.h"
 #include "node/commands/propagate.h"
+#include "node/commands/replication.h"
 #include "node/config/config.h"
 #include "node/store/db.h"
 
@@ -52,7 +53,7 @@ struct ServerState {
   ServerStats stats;
   int64_t start_time_ms = 0;
   std::string run_id;         // 40 hex chars
-  std::string replid;         // replication id (40 hex chars); replication issue owns it
+  std::string replid;         // replication id (40 hex chars); node/replication owns it
   int port = 0;               // the TCP port actually bound
   size_t startup_memory = 0;  // used_memory right after startup
   std::string executable;
@@ -66,6 +67,8 @@ struct ServerState {
   std::vector<PropagatedOp> pending_ops;
   int call_depth = 0;
   PersistenceControl* persistence = nullptr;  // set by the server module
+  ReplicationControl* replication = nullptr;  // set by the server module
+  ReplStats repl_stats;
   bool active_expire_enabled = true;          // DEBUG SET-ACTIVE-EXPIRE
 
   // Clients by id (CLIENT LIST order).

@@ -10,6 +10,7 @@
 
 #include "node/base/clock.h"
 #include "node/base/log.h"
+#include "node/net/byte_stream.h"
 #include "node/protocol/resp_parser.h"
 
 namespace cairn::net {
@@ -129,6 +130,10 @@ void Connection::ProcessInput() {
     client_.last_interaction_ms = base::NowMs();
     dispatcher_.Execute(client_, argv_);
     qpos_ += r.consumed;
+    if (client_.handoff) {
+      HandOff();
+      return;
+    }
     if (client_.has(cmd::kCloseAfterReply)) {
       Close(true);
       break;
@@ -256,6 +261,22 @@ void Connection::Close(bool after_reply) {
     return;
   }
   Teardown();
+}
+
+void Connection::HandOff() {
+  auto handoff = std::move(client_.handoff);
+  client_.handoff = nullptr;
+  std::string unread = qbuf_.substr(qpos_, qlen_ - qpos_);
+  std::string unsent = writing_.substr(write_pos_) + client_.out;
+  closed_ = closing_ = true;
+  dispatcher_.ClientGone(client_);
+  client_.io = nullptr;
+  poller_.Remove(fd_);
+  std::unique_ptr<ByteStream> stream = TcpStream::Adopt(io_, fd_);
+  if (!stream) ::close(fd_);
+  fd_ = -1;
+  asio::post(io_, [self = std::move(self_)] {});
+  if (stream) handoff(std::move(stream), std::move(unread), std::move(unsent));
 }
 
 void Connection::Teardown() {

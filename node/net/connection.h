@@ -65,6 +65,8 @@ class Connection : public cmd::ClientIo,
   void MaybeWrite();
   bool CheckOutputLimits();
   void Teardown();
+  // Gives the socket to client_.handoff (PSYNC): no longer a client.
+  void HandOff();
 
   int fd_;
   boost::asio::io_context& io_;

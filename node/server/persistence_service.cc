@@ -51,6 +51,7 @@ persist::RdbWriteOptions PersistenceService::WriteOptions(bool aof_base) const {
   aux.ctime = NowS();
   aux.used_mem = base::UsedMemory();
   aux.aof_base = aof_base;
+  if (repl_save_info && !aof_base && !repl_save_info(&aux)) aux.repl_id.clear();
   o.aux = persist::StandardAuxFields(aux);
   o.aux.emplace_back(persist::kRdbCairnVersionField, CAIRN_VERSION);
   return o;
@@ -125,9 +126,23 @@ Status PersistenceService::SetAppendOnly(bool on) {
 }
 
 Status PersistenceService::LoadRdb(const std::string& path, const std::function<bool()>& serve) {
-  auto& ps = state_.persist;
   struct stat st;
-  ps.loading_total_bytes = stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  uint64_t total = stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  persist::RdbLoadInfo info;
+  Status s = LoadWithProgress(total, serve, [&](persist::RdbLoadOptions& opts) {
+    return persist::LoadRdbFile(path, state_.dbs, opts, &info);
+  });
+  if (!s.ok()) return s;
+  LogLoaded(info);
+  startup_aux_ = info.aux;
+  return Status::Ok();
+}
+
+Status PersistenceService::LoadWithProgress(
+    uint64_t total_bytes, const std::function<bool()>& serve,
+    const std::function<Status(persist::RdbLoadOptions&)>& load) {
+  auto& ps = state_.persist;
+  ps.loading_total_bytes = total_bytes;
   ps.loading_loaded_bytes = 0;
   ps.loading_start_s = NowS();
   state_.loading = true;
@@ -150,12 +165,15 @@ Status PersistenceService::LoadRdb(const std::string& path, const std::function<
     }
     return !aborted;
   };
-  persist::RdbLoadInfo info;
-  Status s = persist::LoadRdbFile(path, state_.dbs, opts, &info);
+  Status s = load(opts);
   state_.loading = false;
   ps.loading_loaded_bytes = ps.loading_total_bytes;
   if (aborted) return Status::Aborted("loading stopped by shutdown");
-  if (!s.ok()) return s;
+  return s;
+}
+
+void PersistenceService::LogLoaded(const persist::RdbLoadInfo& info) {
+  auto& ps = state_.persist;
   auto aux = [&](const char* k) {
     auto it = info.aux.find(k);
     return it == info.aux.end() ? std::string() : it->second;
@@ -175,6 +193,35 @@ Status PersistenceService::LoadRdb(const std::string& path, const std::function<
                       info.keys_expired);
   ps.rdb_last_load_keys_loaded = info.keys_loaded;
   ps.rdb_last_load_keys_expired = info.keys_expired;
+}
+
+Status PersistenceService::LoadReplicationRdb(const std::string& path, std::string_view data,
+                                              bool swap, persist::RdbLoadInfo* info) {
+  uint64_t total = data.size();
+  if (!path.empty()) {
+    struct stat st;
+    total = stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  std::vector<std::unique_ptr<store::Db>> fresh;
+  if (!swap) {
+    // As Redis with repl-diskless-load disabled: the old data goes first, so
+    // memory never holds both.
+    for (auto& db : state_.dbs) db = std::make_unique<store::Db>(db->index());
+  }
+  auto& target = swap ? fresh : state_.dbs;
+  Status s = LoadWithProgress(total, serve_while_loading, [&](persist::RdbLoadOptions& opts) {
+    if (swap) opts.databases = state_.dbs.size();
+    return path.empty() ? persist::LoadRdbBytes(data, target, opts, info)
+                        : persist::LoadRdbFile(path, target, opts, info);
+  });
+  if (!s.ok()) {
+    if (!swap) {
+      for (auto& db : state_.dbs) db = std::make_unique<store::Db>(db->index());
+    }
+    return s;
+  }
+  if (swap) state_.dbs.swap(fresh);
+  LogLoaded(*info);
   return Status::Ok();
 }
 
@@ -255,10 +302,76 @@ Status PersistenceService::ForkSaver(cmd::ChildKind kind,
   if (!child.ok()) return child.status();
   child_ = std::move(child.value());
   child_target_ = target(child_->pid());
+  child_to_pipe_ = false;
   ps.child = kind;
   ps.child_start_ms = base::RealWallMs();
   ps.total_forks++;
   ps.latest_fork_usec = fork_us;
+  return Status::Ok();
+}
+
+namespace {
+
+// The child's end of a diskless transfer: blocking writes to the pipe.
+class PipeSink : public persist::RdbSink {
+ public:
+  explicit PipeSink(int fd) : fd_(fd) {}
+  Status Write(const void* data, size_t len) override {
+    const char* p = static_cast<const char*>(data);
+    while (len > 0) {
+      ssize_t n = ::write(fd_, p, len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return ErrnoStatus("write to the replication pipe", errno);
+      p += n;
+      len -= static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Status PersistenceService::StartReplicationSave(int pipe_fd, const std::string& eof_mark) {
+  if (pipe_fd < 0) {
+    if (Status s = StartBackgroundSave(); !s.ok()) return s;
+    return Status::Ok();
+  }
+  auto& ps = state_.persist;
+  const auto& dbs = state_.dbs;
+  const persist::RdbWriteOptions opts = WriteOptions();
+  int64_t fork_us = 0;
+  auto child = persist::ForkedChild::Start(
+      [&](persist::ChildReport* report) {
+        PipeSink sink(pipe_fd);
+        std::string head = "$EOF:" + eof_mark + "\r\n";
+        Status s = sink.Write(head.data(), head.size());
+        if (s.ok()) s = persist::WriteRdb(dbs, opts, &sink);
+        if (s.ok()) s = sink.Write(eof_mark.data(), eof_mark.size());
+        if (!s.ok()) {
+          log::Persist().warn("Diskless replication transfer failed: {}", s.message());
+          return 1;
+        }
+        report->cow_bytes = persist::PrivateDirtyBytes();
+        log::Persist().info("Fork CoW for RDB: current {} MB, peak {} MB, average {} MB",
+                            report->cow_bytes >> 20, report->cow_bytes >> 20,
+                            report->cow_bytes >> 20);
+        return 0;
+      },
+      &fork_us);
+  ::close(pipe_fd);
+  if (!child.ok()) return child.status();
+  child_ = std::move(child.value());
+  child_target_.clear();
+  child_to_pipe_ = true;
+  ps.child = cmd::ChildKind::kRdb;
+  ps.child_start_ms = base::RealWallMs();
+  ps.total_forks++;
+  ps.latest_fork_usec = fork_us;
+  log::Persist().info("Starting BGSAVE for SYNC with target: replicas sockets");
+  log::Persist().info("Background RDB transfer started by pid {}", child_->pid());
   return Status::Ok();
 }
 
@@ -284,6 +397,21 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
   auto& ps = state_.persist;
   pid_t pid = child_->pid();
   int64_t took_s = (base::RealWallMs() - ps.child_start_ms) / 1000;
+  if (ps.child == cmd::ChildKind::kRdb && child_to_pipe_) {
+    // A diskless transfer is not a save: dump.rdb and lastsave stay as they are.
+    if (e.ok())
+      log::Persist().info("Background RDB transfer terminated with success");
+    else
+      log::Persist().warn("Background transfer {}", e.signal ? "terminated by signal " +
+                                                                   std::to_string(e.signal)
+                                                             : std::string("error"));
+    ps.child = cmd::ChildKind::kNone;
+    child_.reset();
+    child_to_pipe_ = false;
+    if (on_rdb_child_done) on_rdb_child_done(e.ok(), true);
+    return;
+  }
+  const bool rdb_child = ps.child == cmd::ChildKind::kRdb;
   if (ps.child == cmd::ChildKind::kRdb) {
     ps.rdb_last_bgsave_time_sec = took_s;
     if (e.ok()) {
@@ -325,6 +453,7 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
   }
   ps.child = cmd::ChildKind::kNone;
   child_.reset();
+  if (rdb_child && on_rdb_child_done) on_rdb_child_done(e.ok(), false);
 }
 
 void PersistenceService::RemoveChildFiles(pid_t pid) {
@@ -340,9 +469,13 @@ void PersistenceService::KillChild() {
                           ? "There is a child saving an .rdb. Killing it!"
                           : "There is a child rewriting the AOF. Killing it!");
   child_->Kill();
-  RemoveChildFiles(child_->pid());
+  if (!child_to_pipe_) RemoveChildFiles(child_->pid());
+  const bool rdb_child = state_.persist.child == cmd::ChildKind::kRdb;
+  const bool to_pipe = child_to_pipe_;
   state_.persist.child = cmd::ChildKind::kNone;
   child_.reset();
+  child_to_pipe_ = false;
+  if (rdb_child && on_rdb_child_done) on_rdb_child_done(false, to_pipe);
 }
 
 void PersistenceService::Cron() {

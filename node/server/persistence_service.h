@@ -14,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -23,11 +24,15 @@
 #include "node/persistence/fork_child.h"
 #include "node/persistence/rdb_reader.h"
 #include "node/persistence/rdb_writer.h"
+#include "node/replication/master.h"
+#include "node/replication/service.h"
 #include "node/server/aof_manager.h"
 
 namespace cairn::server {
 
-class PersistenceService : public cmd::PersistenceControl {
+class PersistenceService : public cmd::PersistenceControl,
+                           public repl::SnapshotSource,
+                           public repl::DatasetLoader {
  public:
   PersistenceService(cmd::ServerState& state, config::Config& config);
   ~PersistenceService() override;
@@ -56,13 +61,43 @@ class PersistenceService : public cmd::PersistenceControl {
   Status DebugReload(bool save, bool flush) override;
   void AfterFlushAll() override;
 
-  std::string RdbPath() const;
+  std::string RdbPath() const override;
+
+  // --- for replication (node/replication/master.h, replica.h) ---
+  // Fills the replication aux fields (repl-id, repl-offset, repl-stream-db)
+  // every RDB this node writes carries; false when there is no history.
+  std::function<bool(persist::RdbAuxInfo*)> repl_save_info;
+  // Called when an RDB child ends: ok, and whether it wrote to a pipe
+  // (diskless replication) rather than dir/dbfilename.
+  std::function<void(bool ok, bool to_pipe)> on_rdb_child_done;
+  bool ChildActive() const override { return child_ != nullptr; }
+  // A BGSAVE to dir/dbfilename is running (replicas may wait for its end).
+  bool DiskSaveInProgress() const override {
+    return child_ && state_.persist.child == cmd::ChildKind::kRdb && !child_to_pipe_;
+  }
+  // Forks an RDB child for replication: to dir/dbfilename (pipe_fd < 0), or
+  // to pipe_fd as "$EOF:<mark>\r\n<rdb><mark>" (diskless; the parent keeps
+  // its own end and the child's copy is closed here).
+  Status StartReplicationSave(int pipe_fd, const std::string& eof_mark) override;
+  // Replaces the dataset with an RDB received from a master: the file at
+  // `path`, or `data` when path is empty. With `swap`, loads into fresh
+  // databases and swaps them in only on success; otherwise empties first.
+  Status LoadReplicationRdb(const std::string& path, std::string_view data, bool swap,
+                            persist::RdbLoadInfo* info) override;
+  // The aux fields of the RDB loaded at startup (repl-id, repl-offset ...).
+  const std::map<std::string, std::string>& startup_aux() const { return startup_aux_; }
+  // Lets the loop serve clients (-LOADING) while a long load runs.
+  std::function<bool()> serve_while_loading;
 
  private:
   // `aof_base`: the RDB is an AOF base (aux aof-base 1).
   persist::RdbWriteOptions WriteOptions(bool aof_base = false) const;
   persist::RdbLoadOptions LoadOptions() const;
   Status LoadRdb(const std::string& path, const std::function<bool()>& serve);
+  void LogLoaded(const persist::RdbLoadInfo& info);
+  // The loading state, progress and logging around `load` (LoadRdb's core).
+  Status LoadWithProgress(uint64_t total_bytes, const std::function<bool()>& serve,
+                          const std::function<Status(persist::RdbLoadOptions&)>& load);
   // Writes the RDB in the foreground (SAVE, FLUSHALL, shutdown); a failure
   // is logged and returned but, as in Redis, does not mark the last bgsave.
   Status SaveInForeground();
@@ -84,6 +119,8 @@ class PersistenceService : public cmd::PersistenceControl {
   std::unique_ptr<AofManager> aof_;
   std::unique_ptr<persist::ForkedChild> child_;
   std::string child_target_;  // the file the child writes (dump.rdb, or the rewrite's temp)
+  bool child_to_pipe_ = false;  // a diskless replication child
+  std::map<std::string, std::string> startup_aux_;
   int64_t dirty_before_bgsave_ = 0;
   int64_t lastbgsave_try_s_ = 0;
 };

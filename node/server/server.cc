@@ -36,7 +36,14 @@ Server::Server(config::Config config)
       block_timer_(io_),
       signals_(io_, SIGTERM, SIGINT) {}
 
-Server::~Server() = default;
+Server::~Server() {
+  if (persistence_) {
+    persistence_->on_rdb_child_done = nullptr;
+    persistence_->repl_save_info = nullptr;
+    persistence_->serve_while_loading = nullptr;
+  }
+  replication_.reset();
+}
 
 Status Server::Init() {
   if (sodium_init() < 0) return Status::IOError("libsodium failed to initialize");
@@ -61,6 +68,19 @@ Status Server::Init() {
   if (n > 0) state_.executable.assign(exe, static_cast<size_t>(n));
   state_.request_shutdown = [this] { return BeginShutdown(); };
   persistence_ = std::make_unique<PersistenceService>(state_, config_);
+  replication_ = std::make_unique<repl::ReplicationService>(
+      state_, config_, io_, dispatcher_, *persistence_, *persistence_,
+      std::make_unique<net::TcpConnector>(io_));
+  persistence_->repl_save_info = [this](persist::RdbAuxInfo* aux) {
+    return replication_->FillSaveInfo(aux);
+  };
+  persistence_->on_rdb_child_done = [this](bool ok, bool to_pipe) {
+    replication_->OnRdbChildDone(ok, to_pipe);
+  };
+  persistence_->serve_while_loading = [this] {
+    io_.poll();
+    return !stopping_;
+  };
   dispatcher_.free_memory_if_needed = [this] { return FreeMemoryIfNeeded(); };
   cmd::SetExecDispatcher(&dispatcher_);
   // A key that expires invalidates WATCHers, as a write would.
@@ -123,7 +143,10 @@ int Server::Run() {
     log::Server().warn("Fatal error loading the DB: {}. Exiting.", loaded.message());
     return 1;
   }
-  if (!stopping_) log::Server().info("Ready to accept connections");
+  if (!stopping_) {
+    replication_->Start(persistence_->startup_aux());
+    log::Server().info("Ready to accept connections");
+  }
   io_.run();
   log::Server().warn("Cairn is now ready to exit, bye bye...");
   return 0;
@@ -136,6 +159,10 @@ void Server::InstallConfigHooks() {
   config_.OnChange("logfile", relog);
   config_.OnChange("appendonly",
                    [this] { return persistence_->SetAppendOnly(config_.v().appendonly); });
+  config_.OnChange("repl-backlog-size", [this] {
+    replication_->OnBacklogSizeChange();
+    return Status::Ok();
+  });
   config_.OnChange("maxmemory", [this] {
     FreeMemoryIfNeeded();
     return Status::Ok();
@@ -156,6 +183,7 @@ bool Server::BeginShutdown() {
   }
   stopping_ = true;
   state_.shutdown_requested = true;
+  replication_->Stop();
   if (listener_) listener_->Stop();
   // Close clients after their pending replies; then stop the loop.
   std::vector<cmd::ClientState*> clients;
@@ -198,6 +226,7 @@ void Server::Cron() {
   SampleMetrics();
   persistence_->Cron();
   if (state_.loading) return;
+  replication_->Cron();
   if (state_.active_expire_enabled) ActiveExpireCycle();
   // Incremental rehash: a bounded step per db, as Redis's activerehashing.
   for (auto& db : state_.dbs) db->RehashStep(100);

@@ -24,6 +24,7 @@
 #include "node/net/asio.h"
 #include "node/net/listener.h"
 #include "node/net/poller.h"
+#include "node/replication/service.h"
 #include "node/server/persistence_service.h"
 
 namespace cairn::server {
@@ -62,6 +63,7 @@ class Server {
   std::unique_ptr<net::Poller> poller_;
   std::unique_ptr<net::Listener> listener_;
   std::unique_ptr<PersistenceService> persistence_;
+  std::unique_ptr<repl::ReplicationService> replication_;
   bool stopping_ = false;
   boost::asio::steady_timer cron_timer_;
   boost::asio::steady_timer block_timer_;
