@@ -493,7 +493,7 @@ void ReplicationMaster::StartBgsaveForReplication() {
       std::string mark(40, '0');
       static const char* kChars = "0123456789abcdef";
       for (auto& ch : mark) ch = kChars[randombytes_uniform(16)];
-      s = snapshots_.StartReplicationSave(fds[1], mark);
+      s = snapshots_.StartReplicationSave(fds[1], fds[0], mark);
       if (!s.ok()) {
         ::close(fds[0]);
       } else {
@@ -505,7 +505,7 @@ void ReplicationMaster::StartBgsaveForReplication() {
     }
   } else {
     log::Repl().info("Starting BGSAVE for SYNC with target: disk");
-    s = snapshots_.StartReplicationSave(-1, {});
+    s = snapshots_.StartReplicationSave(-1, -1, {});
     disk_child_for_replicas_ = s.ok();
   }
   if (!s.ok()) {
@@ -546,6 +546,7 @@ void ReplicationMaster::RelayPipe() {
         if (live == 0) {
           log::Repl().warn("Diskless rdb transfer, last replica dropped, killing fork child.");
           pipe_.reset();
+          snapshots_.AbortReplicationSave();
           return;
         }
         p->waiting = live;

@@ -52,7 +52,11 @@ class SnapshotSource {
   virtual ~SnapshotSource() = default;
   virtual bool ChildActive() const = 0;
   virtual bool DiskSaveInProgress() const = 0;
-  virtual Status StartReplicationSave(int pipe_fd, const std::string& eof_mark) = 0;
+  // pipe_fd < 0: a BGSAVE to the RDB file. Else the child writes to pipe_fd
+  // and closes its copy of read_fd (the parent's end).
+  virtual Status StartReplicationSave(int pipe_fd, int read_fd, const std::string& eof_mark) = 0;
+  // Ends a diskless transfer's child (its last replica is gone).
+  virtual void AbortReplicationSave() = 0;
   virtual std::string RdbPath() const = 0;
 };
 

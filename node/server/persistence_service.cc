@@ -334,7 +334,8 @@ class PipeSink : public persist::RdbSink {
 
 }  // namespace
 
-Status PersistenceService::StartReplicationSave(int pipe_fd, const std::string& eof_mark) {
+Status PersistenceService::StartReplicationSave(int pipe_fd, int read_fd,
+                                                const std::string& eof_mark) {
   if (pipe_fd < 0) {
     if (Status s = StartBackgroundSave(); !s.ok()) return s;
     return Status::Ok();
@@ -345,6 +346,9 @@ Status PersistenceService::StartReplicationSave(int pipe_fd, const std::string& 
   int64_t fork_us = 0;
   auto child = persist::ForkedChild::Start(
       [&](persist::ChildReport* report) {
+        // Only the parent reads: with our copy open the writer would never
+        // see the reader go away.
+        ::close(read_fd);
         PipeSink sink(pipe_fd);
         std::string head = "$EOF:" + eof_mark + "\r\n";
         Status s = sink.Write(head.data(), head.size());

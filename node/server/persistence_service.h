@@ -78,7 +78,10 @@ class PersistenceService : public cmd::PersistenceControl,
   // Forks an RDB child for replication: to dir/dbfilename (pipe_fd < 0), or
   // to pipe_fd as "$EOF:<mark>\r\n<rdb><mark>" (diskless; the parent keeps
   // its own end and the child's copy is closed here).
-  Status StartReplicationSave(int pipe_fd, const std::string& eof_mark) override;
+  Status StartReplicationSave(int pipe_fd, int read_fd, const std::string& eof_mark) override;
+  void AbortReplicationSave() override {
+    if (child_to_pipe_) KillChild();
+  }
   // Replaces the dataset with an RDB received from a master: the file at
   // `path`, or `data` when path is empty. With `swap`, loads into fresh
   // databases and swaps them in only on success; otherwise empties first.

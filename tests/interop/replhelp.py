@@ -257,6 +257,11 @@ def child_pids(pid):
     return out
 
 
+def running(kids):
+    """The pids of (pid, start time) pairs whose process still runs."""
+    return [pid for pid, start in kids if start is not None and _proc_start(pid) == start]
+
+
 def _proc_start(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -293,13 +298,16 @@ class Cluster:
         return node.srv.stop(sig=sig, timeout=20)
 
     def kill(self, node):
-        """SIGKILL, remembering the node's fork children so none outlives the test."""
+        """SIGKILL, remembering the node's fork children so none outlives the test.
+        Returns those children as (pid, start time) pairs."""
         node.expect_dead = True
         node.close_conn()
+        kids = []
         if node.srv.proc is not None:
-            for c in child_pids(node.srv.pid):
-                self.orphans.append((c, _proc_start(c)))
+            kids = [(c, _proc_start(c)) for c in child_pids(node.srv.pid)]
+            self.orphans += kids
         node.srv.stop(sig=signal.SIGKILL)
+        return kids
 
     def proxy(self, target_port):
         p = LinkProxy(target_port)
@@ -309,7 +317,7 @@ class Cluster:
     def _reap_orphans(self, timeout=10.0):
         deadline = time.monotonic() + timeout
         for pid, start in self.orphans:
-            while _proc_start(pid) == start and start is not None:
+            while running([(pid, start)]):
                 if time.monotonic() > deadline:
                     try:
                         os.kill(pid, signal.SIGKILL)

@@ -195,8 +195,14 @@ def test_replica_restart_resumes_with_partial_resync(cluster, mkind, rkind):
     assert r.must("CONFIG", "SET", "save", "3600 1") == "OK"
     code = cluster.stop(r)
     assert code == 0, "replica exited with %s on SIGTERM:\n%s" % (code, r.log_tail())
-    assert os.path.exists(os.path.join(r.workdir, "dump.rdb")), \
-        "the replica wrote no dump.rdb on SIGTERM"
+    dump = os.path.join(r.workdir, "dump.rdb")
+    assert os.path.exists(dump), "the replica wrote no dump.rdb on SIGTERM"
+    with open(dump, "rb") as f:
+        data = f.read()
+    replid = m.repl()["master_replid"].encode()
+    # AUX fields: repl-id is the master's id (a 40-byte string), repl-offset follows.
+    assert b"\x07repl-id\x28" + replid in data and b"\x0brepl-offset" in data, \
+        "the replica's dump.rdb lacks the repl-id %s / repl-offset AUX fields" % replid
     rh.small_writes(m, "missed")  # the restarted replica must fetch these from the backlog
 
     r2 = cluster.start(rkind, *replicaof_args(m), workdir=r.workdir)

@@ -61,7 +61,8 @@ def test_master_killed_mid_full_sync(cluster, mkind, rkind, load):
     p = cluster.proxy(m.port)
     assert r.must("REPLICAOF", "127.0.0.1", p.port) == "OK"
     wait_mid_sync(r, p)
-    cluster.kill(m)
+    kids = cluster.kill(m)
+    assert kids, "the master had no fork child sending the RDB"
 
     # The replica gives the transfer up, stays up, and (as Redis 7.0 does in every
     # load mode) still holds its own dataset: nothing half-loaded, nothing flushed.
@@ -73,6 +74,10 @@ def test_master_killed_mid_full_sync(cluster, mkind, rkind, load):
                 lambda: rh.diag_nodes(r))
     assert r.call("PING") == "PONG"
     assert r.repl()["role"] == "slave"
+    # The orphaned fork child of the diskless transfer notices that its parent is gone
+    # (a write to the closed pipe/socket fails) and exits; it must not hang on forever.
+    rh.wait_for(lambda: not rh.running(kids), 5,
+                "the killed master's fork child %s to exit" % rh.running(kids))
     d = r.digest()
     if d != own:
         pytest.fail("the replica's dataset changed after an interrupted full sync "
@@ -120,7 +125,8 @@ def test_replica_killed_mid_load(cluster, mkind, rkind, load):
 # Random cuts under load
 
 CUTS = 50
-CUT_LOOP_CAP_S = 40
+CUT_LOOP_CAP_S = 25   # a replica that waits ~1 s before reconnecting gets ~20 cuts
+MIN_EFFECTIVE_CUTS = 15
 
 
 class Writer(threading.Thread):
@@ -222,7 +228,7 @@ def test_random_link_cuts_under_writes(cluster, mkind, rkind):
         w.join(timeout=15)
         p.block(False)
     assert w.error is None, "the writer failed: %r" % (w.error,)
-    assert effective >= CUTS // 2, \
+    assert effective >= MIN_EFFECTIVE_CUTS, \
         "only %d of %d cuts found a live link within %d s (slow reconnection?)" % (
             effective, CUTS, CUT_LOOP_CAP_S)
 
