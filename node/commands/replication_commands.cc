@@ -109,12 +109,12 @@ void RegisterReplicationCommands(CommandTable& t) {
   const char* acl = "@admin @slow @dangerous";
   t.Add(MakeSpec("replicaof", 3, kAdmin | kNoScript | kStale | kNoAsyncLoading, 0, 0, 0,
                  CmdReplicaOf, "server", "5.0.0",
-                 "Makes the node a replica of another one, or a master (NO ONE).", "host port",
-                 acl));
+                 "Makes the node a replica of another one, or a master (NO ONE).",
+                 "<host port | NO ONE>", acl));
   t.Add(MakeSpec("slaveof", 3, kAdmin | kNoScript | kStale | kNoAsyncLoading, 0, 0, 0, CmdReplicaOf,
                  "server", "1.0.0",
-                 "Makes the node a replica of another one (old name of REPLICAOF).", "host port",
-                 acl));
+                 "Makes the node a replica of another one (old name of REPLICAOF).",
+                 "<host port | NO ONE>", acl));
   t.Add(MakeSpec("role", 1, kNoScript | kLoading | kStale | kFast | kSentinel, 0, 0, 0, CmdRole,
                  "server", "2.8.12", "Returns the replication role.", "",
                  "@admin @fast @dangerous"));

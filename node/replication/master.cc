@@ -404,7 +404,7 @@ void ReplicationMaster::AcceptReplica(const ReplicaHello& c, std::vector<std::st
     log::Repl().info(
         "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE "
         "for SYNC");
-  } else if (snapshots_.ChildActive()) {
+  } else if (TransferBusy()) {
     log::Repl().info("BGSAVE for replication delayed: another child process is active");
   } else if (cfg.repl_diskless_sync && l->capa_eof && cfg.repl_diskless_sync_delay > 0) {
     log::Repl().info("Delay next BGSAVE for diskless SYNC");
@@ -536,6 +536,10 @@ void ReplicationMaster::RelayPipe() {
           log::Repl().info("Diskless rdb transfer, done reading from pipe, {} replicas still up.",
                            std::count_if(p->targets.begin(), p->targets.end(),
                                          [](auto& w) { return !w.expired(); }));
+          if (p->child_done) {
+            pipe_.reset();
+            StartWaitingReplicas();
+          }
           return;
         }
         p->chunk.resize(n);
@@ -564,6 +568,9 @@ void ReplicationMaster::RelayPipe() {
 
 void ReplicationMaster::OnRdbChildDone(bool ok, bool to_pipe) {
   if (to_pipe) {
+    // The child may end before the parent relayed what it left in the pipe:
+    // the relay then finishes on its own and drops the transfer at EOF.
+    if (pipe_) pipe_->child_done = true;
     if (!ok) {
       log::Repl().warn("Diskless replication child failed: closing the replicas it was serving");
       if (pipe_) {
@@ -574,8 +581,11 @@ void ReplicationMaster::OnRdbChildDone(bool ok, bool to_pipe) {
           }
         }
       }
+      pipe_.reset();
+    } else if (pipe_ && pipe_->eof) {
+      pipe_.reset();
     }
-    pipe_.reset();
+    if (pipe_) return;  // still relaying; StartWaitingReplicas runs at its end
   } else {
     disk_child_for_replicas_ = false;
     const std::string path = snapshots_.RdbPath();
@@ -599,8 +609,13 @@ void ReplicationMaster::OnRdbChildDone(bool ok, bool to_pipe) {
       SendNextBulkChunk(l);
     }
   }
+  StartWaitingReplicas();
+  RemoveClosedLinks();
+}
+
+void ReplicationMaster::StartWaitingReplicas() {
   // Replicas that arrived while the child ran get their own BGSAVE now.
-  if (!snapshots_.ChildActive()) {
+  if (!TransferBusy()) {
     const auto& cfg = config_.v();
     bool waiting = false, delay = false;
     for (auto& l : links_) {
@@ -611,7 +626,6 @@ void ReplicationMaster::OnRdbChildDone(bool ok, bool to_pipe) {
     }
     if (waiting && !delay) StartBgsaveForReplication();
   }
-  RemoveClosedLinks();
 }
 
 void ReplicationMaster::SendNextBulkChunk(const std::shared_ptr<ReplicaLink>& l) {
@@ -707,7 +721,7 @@ void ReplicationMaster::SecondCron() {
   }
   good_replicas_ = good;
   // Diskless sync waits repl-diskless-sync-delay for more replicas.
-  if (!snapshots_.ChildActive()) {
+  if (!TransferBusy()) {
     int64_t oldest = 0;
     int waiting = 0;
     for (auto& l : links_) {

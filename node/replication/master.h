@@ -191,6 +191,10 @@ class ReplicationMaster : public cmd::PropagationSink {
   bool TryPartialResync(ReplicaLink& l, const std::string& replid, int64_t offset);
   void SetupFullResync(ReplicaLink& l, int64_t offset);
   void StartBgsaveForReplication();
+  // Starts a BGSAVE for replicas waiting for one, unless their delay runs.
+  void StartWaitingReplicas();
+  // A child runs or a diskless transfer is still being relayed.
+  bool TransferBusy() const { return snapshots_.ChildActive() || pipe_ != nullptr; }
   void RelayPipe();
   void FinishPipe(bool child_ok);
   void SendNextBulkChunk(const std::shared_ptr<ReplicaLink>& l);
@@ -224,7 +228,8 @@ class ReplicationMaster : public cmd::PropagationSink {
     std::vector<std::weak_ptr<ReplicaLink>> targets;
     std::string chunk;
     size_t waiting = 0;
-    bool eof = false;
+    bool eof = false;         // the pipe is drained
+    bool child_done = false;  // the child exited successfully
   };
   std::unique_ptr<PipeTransfer> pipe_;
   bool disk_child_for_replicas_ = false;

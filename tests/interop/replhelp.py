@@ -382,7 +382,8 @@ class LinkProxy:
     """Listens on a free loopback port and forwards each accepted connection to
     127.0.0.1:<target_port>. cut() drops every live connection (both ends see the
     close, bytes in flight are lost); block(True) makes new connections close at once
-    (a master that is unreachable); set_target() points it at another master."""
+    (a master that is unreachable); freeze(True) stalls every connection without
+    closing it; set_target() points it at another master."""
 
     def __init__(self, target_port):
         self.target_port = target_port
@@ -398,6 +399,7 @@ class LinkProxy:
         self.forwarded = 0  # of those, connected through to the master
         self.bytes_to_replica = 0  # forwarded master -> replica, all connections
         self.blocked = False
+        self.frozen = False
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.thread.start()
@@ -440,6 +442,10 @@ class LinkProxy:
                 data = src.recv(1 << 16)
                 if not data:
                     break
+                while self.frozen and not pair.closed and not self.stopping.is_set():
+                    time.sleep(0.01)
+                if pair.closed:
+                    break
                 dst.sendall(data)
                 if to_replica:
                     with self.lock:
@@ -466,6 +472,12 @@ class LinkProxy:
     def block(self, on=True):
         with self.lock:
             self.blocked = on
+
+    def freeze(self, on=True):
+        """While frozen, connections stay open but no byte moves (a hung peer or a
+        black-holed route); what was held is forwarded on thaw if the link survived."""
+        with self.lock:
+            self.frozen = on
 
     def set_target(self, port):
         with self.lock:

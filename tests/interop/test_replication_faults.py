@@ -1,8 +1,9 @@
 # Replication under faults, Cairn against stock redis-server 7.0 in both directions and
 # Cairn with Cairn: the master SIGKILLed in the middle of a full sync, the replica
-# SIGKILLed while it receives/loads the RDB, and a link cut at random moments (50 times)
-# through a proxy while a writer keeps going. Each test is bounded in time; "equal"
-# means equal DEBUG DIGESTs and offsets, and acknowledged writes are counted exactly.
+# SIGKILLed while it receives/loads the RDB, a link that hangs open (repl-timeout), and
+# a link cut at random moments (up to 50 times) through a proxy while a writer keeps
+# going. Each test is bounded in time; "equal" means equal DEBUG DIGESTs and offsets,
+# and acknowledged writes are counted exactly.
 #
 # Set CAIRN_REPL_SELFCHECK=1 to also run every scenario with stock Redis on both ends.
 import random
@@ -76,7 +77,7 @@ def test_master_killed_mid_full_sync(cluster, mkind, rkind, load):
     assert r.repl()["role"] == "slave"
     # The orphaned fork child of the diskless transfer notices that its parent is gone
     # (a write to the closed pipe/socket fails) and exits; it must not hang on forever.
-    rh.wait_for(lambda: not rh.running(kids), 5,
+    rh.wait_for(lambda: not rh.running(kids), 10,
                 "the killed master's fork child %s to exit" % rh.running(kids))
     d = r.digest()
     if d != own:
@@ -119,6 +120,36 @@ def test_replica_killed_mid_load(cluster, mkind, rkind, load):
     assert stats(m)["sync_full"] == 2
     rh.small_writes(m, "after")
     rh.wait_in_sync(m, r2)
+
+
+# ---------------------------------------------------------------------------
+# A link that hangs without closing: repl-timeout on both ends
+
+@pytest.mark.parametrize("mkind,rkind", PAIRS, ids=PAIR_IDS)
+def test_frozen_link_times_out_then_resumes(cluster, mkind, rkind):
+    m = cluster.start(mkind, "--repl-timeout", 2, "--repl-ping-replica-period", 1,
+                      "--repl-backlog-size", "16mb")
+    rh.fill(m, seed=95, per_db=30)
+    p = cluster.proxy(m.port)
+    r = cluster.start(rkind, "--repl-timeout", 2, "--replicaof", "127.0.0.1", p.port)
+    rh.wait_in_sync(m, r, what="initial sync")
+    before = stats(m)
+
+    p.freeze(True)
+    rh.small_writes(m, "frozen")
+    # The replica hears nothing (not even the 1 s pings) and drops the link; the
+    # master gets no REPLCONF ACK and drops the replica. Neither waits forever.
+    rh.wait_link_down(r, timeout=15)
+    rh.wait_for(lambda: m.repl()["connected_slaves"] == "0", 15,
+                "the master to time the silent replica out", lambda: rh.diag_nodes(m, r))
+    p.freeze(False)
+
+    rh.wait_in_sync(m, r, timeout=20, what="after the link thawed")
+    after = stats(m)
+    assert after["sync_full"] == before["sync_full"], (before, after)
+    assert after["sync_partial_ok"] > before["sync_partial_ok"], (before, after)
+    assert r.call("GET", "frozen:s") == b"frozen"
+    rh.assert_same_data(m, r)
 
 
 # ---------------------------------------------------------------------------
