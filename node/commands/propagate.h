@@ -24,17 +24,21 @@ struct ServerState;
 struct PropagatedOp {
   int db = 0;
   std::vector<std::string> argv;
+  bool repl_only = false;  // PUBLISH: replicas get it, the AOF does not
 };
 
 class PropagationSink {
  public:
   virtual ~PropagationSink() = default;
   virtual void Feed(int db, const std::vector<std::string>& argv) = 0;
+  // Whether the sink takes repl_only ops (the replication stream does).
+  virtual bool TakesReplicationOnly() const { return false; }
 };
 
 // Queues an op for the current unit (flushed at the end of the top-level call;
 // outside any call, at once).
-void QueuePropagation(ServerState& s, int db, std::vector<std::string> argv);
+void QueuePropagation(ServerState& s, int db, std::vector<std::string> argv,
+                      bool repl_only = false);
 // A key that expired or was evicted: propagated as DEL (UNLINK with
 // lazyfree-lazy-expire/-eviction), as Redis does.
 void PropagateDeletion(ServerState& s, int db, std::string_view key, bool lazy);

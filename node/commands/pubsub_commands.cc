@@ -17,6 +17,7 @@
 #include "node/base/number.h"
 #include "node/commands/command.h"
 #include "node/commands/context.h"
+#include "node/commands/propagate.h"
 #include "node/commands/pubsub.h"
 
 namespace cairn::cmd {
@@ -161,7 +162,13 @@ int64_t Publish(ServerState& s, std::string_view channel, std::string_view messa
   return receivers;
 }
 
-void CmdPublish(Context& ctx) { ctx.reply().Int(Publish(ctx.server(), ctx.arg(1), ctx.arg(2))); }
+void CmdPublish(Context& ctx) {
+  ctx.reply().Int(Publish(ctx.server(), ctx.arg(1), ctx.arg(2)));
+  // Replicas deliver it to their own subscribers (Redis's PROPAGATE_REPL).
+  QueuePropagation(ctx.server(), ctx.client().db_index,
+                   {std::string(ctx.arg(0)), std::string(ctx.arg(1)), std::string(ctx.arg(2))},
+                   true);
+}
 
 // --- shard channels --------------------------------------------------------
 
@@ -211,6 +218,9 @@ void CmdSPublish(Context& ctx) {
     }
   }
   ctx.reply().Int(receivers);
+  QueuePropagation(s, ctx.client().db_index,
+                   {std::string(ctx.arg(0)), std::string(ctx.arg(1)), std::string(ctx.arg(2))},
+                   true);
 }
 
 // --- PUBSUB ----------------------------------------------------------------

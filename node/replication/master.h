@@ -154,6 +154,7 @@ class ReplicationMaster : public cmd::PropagationSink {
   // PropagationSink: a write of this node (ignored while it is a replica: the
   // master's own bytes are proxied through FeedRaw instead).
   void Feed(int db, const std::vector<std::string>& argv) override;
+  bool TakesReplicationOnly() const override { return true; }
   // Appends stream bytes to the backlog and every link.
   void FeedRaw(std::string_view bytes);
 
