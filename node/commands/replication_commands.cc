@@ -70,8 +70,9 @@ void CmdReplconf(Context& ctx) {
       // ACKs travel on replica links and GETACK on the master link; from any
       // other client they are ignored without a reply, as in Redis.
       return;
-    } else if (base::EqualsNoCase(opt, "rdb-only")) {
-      // Accepted for redis-cli --rdb; the full stream is sent regardless.
+    } else if (base::EqualsNoCase(opt, "rdb-only") || base::EqualsNoCase(opt, "rdb-filter-only")) {
+      // redis-cli --rdb / --replica send these; Cairn's RDB holds no functions
+      // to filter, and the stream that follows an RDB-only sync is harmless.
     } else {
       ctx.reply().Error("Unrecognized REPLCONF option: " + std::string(opt));
       return;

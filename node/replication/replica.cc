@@ -73,13 +73,14 @@ void MasterConnection::Close(bool) {
 
 void MasterConnection::Fail(const std::string& why) {
   if (closed_) return;
-  bool connected = state_ == ReplState::kConnected;
+  const bool connected = state_ == ReplState::kConnected;
+  const bool transfer = state_ == ReplState::kTransfer;
   if (connected)
     log::Repl().info("Connection with master lost.");
   else
     log::Repl().warn("Replication with master {}:{} failed: {}", cfg_.host, cfg_.port, why);
   Stop();
-  host_.LinkLost(connected);
+  host_.LinkLost(connected, connected || transfer);
 }
 
 void MasterConnection::Send(std::string_view bytes) {

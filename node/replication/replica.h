@@ -47,8 +47,11 @@ class ReplicaHost {
   // Bytes of the master's stream whose commands were applied.
   virtual void Applied(std::string_view bytes) = 0;
   virtual int64_t Offset() const = 0;
-  // The link failed or closed (after `connected` if it had been up).
-  virtual void LinkLost(bool was_connected) = 0;
+  // The link failed or closed (`was_connected`: it had been up). With
+  // `reconnect_now` the next attempt starts at once rather than from the
+  // once-a-second cron (a dropped link or transfer, as Redis 7.0 does: the
+  // backlog may not wait a second).
+  virtual void LinkLost(bool was_connected, bool reconnect_now) = 0;
   virtual bool DatasetEmpty() const = 0;
   // Bytes of the RDB transfer read (INFO stats, net_repl_input_bytes).
   virtual void AccountTransfer(size_t n) = 0;

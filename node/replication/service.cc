@@ -245,7 +245,7 @@ void ReplicationService::Connect() {
       });
 }
 
-void ReplicationService::LinkLost(bool was_connected) {
+void ReplicationService::LinkLost(bool was_connected, bool reconnect_now) {
   if (!conn_) return;
   if (was_connected) {
     link_down_since_ms_ = base::NowMs();
@@ -258,6 +258,14 @@ void ReplicationService::LinkLost(bool was_connected) {
   DropConnection();
   link_ = Link::kConnect;
   last_connect_ms_ = base::NowMs();
+  if (reconnect_now) {
+    const uint64_t gen = connect_generation_;
+    boost::asio::post(io_, [this, gen] {
+      if (link_ != Link::kConnect || gen != connect_generation_ || !IsReplica()) return;
+      log::Repl().info("Reconnecting to MASTER {}:{}", master_host_, master_port_);
+      Connect();
+    });
+  }
 }
 
 void ReplicationService::Cron() {

@@ -79,7 +79,7 @@ class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
   void Execute(cmd::ClientState& master, const std::vector<std::string_view>& argv) override;
   void Applied(std::string_view bytes) override;
   int64_t Offset() const override { return ids_.offset; }
-  void LinkLost(bool was_connected) override;
+  void LinkLost(bool was_connected, bool reconnect_now) override;
   bool DatasetEmpty() const override;
   void AccountTransfer(size_t n) override;
 
