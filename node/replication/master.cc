@@ -13,6 +13,7 @@
 #include "node/base/clock.h"
 #include "node/base/log.h"
 #include "node/base/number.h"
+#include "node/persistence/aof_format.h"
 #include "node/protocol/resp_parser.h"
 
 namespace cairn::repl {
@@ -25,29 +26,6 @@ constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kBulkChunk = 64 * 1024;
 constexpr std::string_view kPing = "*1\r\n$4\r\nping\r\n";
 constexpr std::string_view kGetAck = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
-
-void AppendCommand(std::string* out, const std::vector<std::string>& argv) {
-  out->push_back('*');
-  out->append(std::to_string(argv.size()));
-  out->append("\r\n");
-  for (const auto& a : argv) {
-    out->push_back('$');
-    out->append(std::to_string(a.size()));
-    out->append("\r\n");
-    out->append(a);
-    out->append("\r\n");
-  }
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 int64_t NowS() { return base::RealWallMs() / 1000; }
 
@@ -143,7 +121,8 @@ void ReplicaLink::ProcessInput() {
     }
     client.last_interaction_ms = base::NowMs();
     // A replica's only traffic after PSYNC: REPLCONF ACK <offset> [FACK <offset>].
-    if (argv.size() >= 3 && EqualsNoCase(argv[0], "replconf") && EqualsNoCase(argv[1], "ack")) {
+    if (argv.size() >= 3 && base::EqualsNoCase(argv[0], "replconf") &&
+        base::EqualsNoCase(argv[1], "ack")) {
       int64_t off = 0;
       if (base::ParseInt64(argv[2], &off) && off > ack_offset) ack_offset = off;
       ack_time_ms = base::NowMs();
@@ -323,11 +302,10 @@ void ReplicationMaster::Feed(int db, const std::vector<std::string>& argv) {
   if (is_replica_ || !backlog_) return;
   scratch_.clear();
   if (db != selected_db_) {
-    std::string n = std::to_string(db);
-    scratch_ += "*2\r\n$6\r\nSELECT\r\n$" + std::to_string(n.size()) + "\r\n" + n + "\r\n";
+    persist::AppendAofCommand(&scratch_, {"SELECT", std::to_string(db)});
     selected_db_ = db;
   }
-  AppendCommand(&scratch_, argv);
+  persist::AppendAofCommand(&scratch_, argv);
   FeedRaw(scratch_);
 }
 
@@ -361,7 +339,7 @@ void ReplicationMaster::AcceptReplica(const ReplicaHello& c, std::vector<std::st
   l->Start(std::move(unread));
   if (l->closed()) return;
   log::Repl().info("Replica {} asks for synchronization", l->Name());
-  const bool psync = EqualsNoCase(argv[0], "psync");
+  const bool psync = base::EqualsNoCase(argv[0], "psync");
   if (psync) {
     int64_t off = 0;
     if (!base::ParseInt64(argv[2], &off)) {

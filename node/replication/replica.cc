@@ -10,6 +10,7 @@
 #include "node/base/clock.h"
 #include "node/base/log.h"
 #include "node/base/number.h"
+#include "node/persistence/aof_format.h"
 #include "node/protocol/resp_parser.h"
 
 namespace cairn::repl {
@@ -20,16 +21,6 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMarkLen = 40;
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -90,8 +81,8 @@ void MasterConnection::Send(std::string_view bytes) {
 }
 
 void MasterConnection::SendCommand(const std::vector<std::string>& argv) {
-  std::string s = "*" + std::to_string(argv.size()) + "\r\n";
-  for (const auto& a : argv) s += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  std::string s;
+  persist::AppendAofCommand(&s, argv);
   Send(s);
 }
 
@@ -475,8 +466,8 @@ bool MasterConnection::ApplyStream() {
       }
       continue;
     }
-    if (argv_.size() >= 2 && EqualsNoCase(argv_[0], "replconf") &&
-        EqualsNoCase(argv_[1], "getack")) {
+    if (argv_.size() >= 2 && base::EqualsNoCase(argv_[0], "replconf") &&
+        base::EqualsNoCase(argv_[1], "getack")) {
       SendAck();  // the offset before this GETACK, as Redis answers
     } else {
       host_.Execute(client_, argv_);
