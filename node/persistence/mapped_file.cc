@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -31,6 +32,15 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
   if (map == MAP_FAILED) return Status::IOError("can't map '" + path + "': " + std::strerror(err));
   ::madvise(map, size, MADV_SEQUENTIAL);
   return std::unique_ptr<MappedFile>(new MappedFile(static_cast<const char*>(map), size));
+}
+
+void MappedFile::Release(size_t upto) {
+  static const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  upto = std::min(upto, size_) / kPage * kPage;
+  // In steps of at least 4 MB: one madvise per few thousand keys.
+  if (data_ == nullptr || upto < released_ + (4u << 20)) return;
+  ::madvise(const_cast<char*>(data_) + released_, upto - released_, MADV_DONTNEED);
+  released_ = upto;
 }
 
 MappedFile::~MappedFile() {

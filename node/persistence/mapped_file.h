@@ -21,12 +21,17 @@ class MappedFile {
 
   // The bytes (empty for an empty file); valid while this object lives.
   std::string_view view() const { return {data_ ? data_ : "", size_}; }
+  // The scan passed `upto`: the pages before it leave memory (they would be
+  // read again from the file if touched), so a load's RSS does not grow by
+  // the file's size on top of the dataset it builds.
+  void Release(size_t upto);
 
  private:
   MappedFile(const char* data, size_t size) : data_(data), size_(size) {}
 
   const char* data_;
   size_t size_;
+  size_t released_ = 0;
 };
 
 }  // namespace cairn::persist

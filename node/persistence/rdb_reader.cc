@@ -177,6 +177,8 @@ class Loader {
 
   const unsigned char* d_;
   size_t n_;
+  uint64_t crc_ = 0;  // CRC-64 of d_[0, crc_pos_)
+  size_t crc_pos_ = 0;
   size_t pos_ = 0;
   std::vector<std::unique_ptr<store::Db>>& dbs_;
   const RdbLoadOptions& opts_;
@@ -681,7 +683,7 @@ Status Loader::Run() {
           uint64_t stored = 0;
           for (int k = 7; k >= 0; k--) stored = (stored << 8) | b[k];
           if (stored != 0 && opts_.verify_checksum) {
-            uint64_t crc = Crc64(0, d_, body);
+            uint64_t crc = Crc64(crc_, d_ + crc_pos_, body - crc_pos_);
             if (crc != stored) return ErrAt(body, "checksum mismatch");
             info_->checksum_verified = true;
           }
@@ -718,8 +720,16 @@ Status Loader::Run() {
     state_ = State::kTop;
     expire = -1;
     idle = -1;
-    if (opts_.progress && ++keys_seen % 1024 == 0 && !opts_.progress(pos_, n_))
-      return Status::Aborted("rdb: loading aborted at offset " + std::to_string(pos_));
+    if (opts_.progress && ++keys_seen % 1024 == 0) {
+      // The checksum runs behind the parser over bytes still in cache, and a
+      // mapped file may then drop them (MappedFile::Release).
+      if (opts_.verify_checksum) {
+        crc_ = Crc64(crc_, d_ + crc_pos_, pos_ - crc_pos_);
+        crc_pos_ = pos_;
+      }
+      if (!opts_.progress(pos_, n_))
+        return Status::Aborted("rdb: loading aborted at offset " + std::to_string(pos_));
+    }
   }
 }
 
@@ -736,7 +746,13 @@ Status LoadRdbFile(const std::string& path, std::vector<std::unique_ptr<store::D
                    const RdbLoadOptions& opts, RdbLoadInfo* info) {
   auto file = MappedFile::Open(path);
   if (!file.ok()) return Status::IOError("rdb: " + file.status().message());
-  return LoadRdbBytes(file.value()->view(), dbs, opts, info);
+  MappedFile* mapped = file.value().get();
+  RdbLoadOptions o = opts;
+  o.progress = [&opts, mapped](size_t done, size_t total) {
+    mapped->Release(done);
+    return opts.progress ? opts.progress(done, total) : true;
+  };
+  return LoadRdbBytes(mapped->view(), dbs, o, info);
 }
 
 }  // namespace cairn::persist
