@@ -359,6 +359,20 @@ void ReplicationMaster::AcceptReplica(const ReplicaHello& c, std::vector<std::st
   }
   state_.repl_stats.sync_full++;
   l->state = LinkState::kWaitBgsaveStart;
+  if (psync && argv[1] != "?") {
+    // The tutorials' disaster: a master restarted without persistence comes
+    // back empty and its replicas, which still hold the data, copy the void.
+    uint64_t keys = 0;
+    for (const auto& db : state_.dbs) keys += db->size();
+    const auto& c = config_.v();
+    if (keys == 0 && c.save_points.empty() && !c.appendonly)
+      log::Repl().warn(
+          "WARNING: replica {} has replication history ({}) but this master has an EMPTY "
+          "dataset and no persistence (no save points, appendonly no): the full sync that "
+          "follows will empty the replica. If this master restarted without persistence, its "
+          "data now lives only on its replicas.",
+          l->Name(), argv[1]);
+  }
   if (backlog_ == nullptr) {
     // A backlog created from scratch starts a new history.
     ids_.replid = NewReplId();
