@@ -103,6 +103,8 @@ struct ClientState {
   // past the command and any reply bytes not yet written.
   std::function<void(std::unique_ptr<net::ByteStream>, std::string unread, std::string unsent)>
       handoff;
+  // Replication offset right after this client's last propagated write (WAIT).
+  int64_t repl_write_offset = 0;
   // REPLCONF from a replica-to-be (before its PSYNC).
   int repl_listening_port = 0;
   std::string repl_announced_ip;

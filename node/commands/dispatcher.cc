@@ -193,6 +193,7 @@ void Dispatcher::Call(ClientState& c, const CommandSpec& cmd,
   ctx.set_retry(is_retry);
   const int db_before = c.db_index;
   const int64_t dirty_before = server_.dirty;
+  const int64_t offset_before = server_.repl_offset ? *server_.repl_offset : 0;
   server_.call_depth++;
   cmd.handler(ctx);
   server_.call_depth--;
@@ -202,7 +203,12 @@ void Dispatcher::Call(ClientState& c, const CommandSpec& cmd,
       !server_.propagation_sinks.empty() && cmd.name != "exec") {
     server_.pending_ops.push_back({db_before, std::vector<std::string>(argv.begin(), argv.end())});
   }
-  if (server_.call_depth == 0) FlushPropagation(server_, !cmd.is(kTouchesArbitraryKeys));
+  if (server_.call_depth == 0) {
+    FlushPropagation(server_, !cmd.is(kTouchesArbitraryKeys));
+    // What WAIT waits for: the stream up to this client's last write.
+    if (server_.repl_offset && *server_.repl_offset != offset_before)
+      c.repl_write_offset = *server_.repl_offset;
+  }
   // A blocked command is counted when it finally runs, as Redis does.
   if (!c.has(kBlocked) || is_retry) {
     cmd.calls++;

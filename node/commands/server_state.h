@@ -68,6 +68,7 @@ struct ServerState {
   int call_depth = 0;
   PersistenceControl* persistence = nullptr;  // set by the server module
   ReplicationControl* replication = nullptr;  // set by the server module
+  const int64_t* repl_offset = nullptr;       // master_repl_offset, owned by replication
   ReplStats repl_stats;
   bool active_expire_enabled = true;          // DEBUG SET-ACTIVE-EXPIRE
 

@@ -447,8 +447,7 @@ bool ReplicationMaster::TryPartialResync(ReplicaLink& l, const std::string& repl
       "Partial resynchronization request from {} accepted. Sending {} bytes of backlog "
       "starting from offset {}.",
       l.Name(), data.size() - head, offset);
-  good_replicas_ = -1;  // recomputed below
-  SecondCron();
+  RefreshReplicas();
   return true;
 }
 
@@ -629,7 +628,7 @@ void ReplicationMaster::SendNextBulkChunk(const std::shared_ptr<ReplicaLink>& l)
     ::close(l->bulk_fd);
     l->bulk_fd = -1;
     l->GoOnline();
-    SecondCron();
+    RefreshReplicas();
     return;
   }
   std::string buf(static_cast<size_t>(std::min<int64_t>(kBulkChunk, l->bulk_size - l->bulk_off)),
@@ -652,7 +651,7 @@ void ReplicationMaster::SendNextBulkChunk(const std::shared_ptr<ReplicaLink>& l)
 void ReplicationMaster::LinkAcked(ReplicaLink& l) {
   if (l.start_stream_on_ack) {
     l.GoOnline();
-    SecondCron();
+    RefreshReplicas();
   }
   if (!waiters_.empty()) CheckWaiters(base::NowMs());
 }
@@ -690,13 +689,12 @@ void ReplicationMaster::Cron() {
 
 void ReplicationMaster::SecondCron() {
   const auto& cfg = config_.v();
-  int64_t now = base::NowMs();
+  const int64_t now = base::NowMs();
   // Keepalive ping into the stream (it counts in the offset, as in Redis).
   if (!is_replica_ && !links_.empty() && cfg.repl_ping_replica_period > 0 &&
-      cron_seconds_ % cfg.repl_ping_replica_period == 0 && good_replicas_ != -1) {
+      cron_seconds_ % cfg.repl_ping_replica_period == 0) {
     FeedRaw(kPing);
   }
-  int good = 0;
   for (auto& l : links_) {
     if (l->closed()) continue;
     // A newline keeps the replica's read timeout from firing while it waits.
@@ -708,13 +706,9 @@ void ReplicationMaster::SecondCron() {
         now - l->ack_time_ms > static_cast<int64_t>(cfg.repl_timeout) * 1000) {
       log::Repl().warn("Disconnecting timedout replica (streaming sync): {}", l->Name());
       l->Drop("timeout");
-      continue;
     }
-    if (l->state == LinkState::kOnline && !l->start_stream_on_ack &&
-        now - l->ack_time_ms <= static_cast<int64_t>(cfg.min_replicas_max_lag) * 1000)
-      good++;
   }
-  good_replicas_ = good;
+  RefreshReplicas();
   // Diskless sync waits repl-diskless-sync-delay for more replicas.
   if (!TransferBusy()) {
     int64_t oldest = 0;
@@ -746,8 +740,21 @@ void ReplicationMaster::SecondCron() {
   }
 }
 
+void ReplicationMaster::RefreshReplicas() {
+  // Replicas online that acknowledged within min-replicas-max-lag.
+  const int64_t now = base::NowMs();
+  const int64_t max_lag_ms = static_cast<int64_t>(config_.v().min_replicas_max_lag) * 1000;
+  int good = 0;
+  for (auto& l : links_) {
+    if (!l->closed() && l->state == LinkState::kOnline && !l->start_stream_on_ack &&
+        now - l->ack_time_ms <= max_lag_ms)
+      good++;
+  }
+  good_replicas_ = good;
+}
+
 void ReplicationMaster::Wait(cmd::ClientState& c, int64_t numreplicas, int64_t timeout_ms) {
-  int64_t target = ids_.offset;
+  const int64_t target = c.repl_write_offset;
   int64_t acked = 0;
   for (auto& l : links_) {
     if (!l->closed() && l->state == LinkState::kOnline && l->ack_offset >= target) acked++;

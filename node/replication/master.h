@@ -199,7 +199,11 @@ class ReplicationMaster : public cmd::PropagationSink {
   void RelayPipe();
   void FinishPipe(bool child_ok);
   void SendNextBulkChunk(const std::shared_ptr<ReplicaLink>& l);
+  // Once a second: ping, newlines to waiting replicas, timeouts, delayed
+  // diskless starts, the backlog's TTL.
   void SecondCron();
+  // Recounts the replicas that satisfy min-replicas-max-lag.
+  void RefreshReplicas();
   void CheckWaiters(int64_t now_ms);
   void UpdateSinkRegistration();
   void ScheduleFlush();

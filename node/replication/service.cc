@@ -35,11 +35,15 @@ ReplicationService::ReplicationService(cmd::ServerState& state, config::Config& 
   ids_.replid = state_.replid.empty() ? NewReplId() : state_.replid;
   state_.replid = ids_.replid;
   state_.replication = this;
+  state_.repl_offset = &ids_.offset;
 }
 
 ReplicationService::~ReplicationService() {
   Stop();
-  if (state_.replication == this) state_.replication = nullptr;
+  if (state_.replication == this) {
+    state_.replication = nullptr;
+    state_.repl_offset = nullptr;
+  }
 }
 
 void ReplicationService::Stop() {
