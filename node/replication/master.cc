@@ -322,14 +322,19 @@ void ReplicationMaster::FeedRaw(std::string_view bytes) {
 }
 
 void ReplicationMaster::ScheduleFlush() {
+  // Inside a poller batch the server calls FlushLinks before the batch's
+  // replies leave (as Redis writes replicas in beforeSleep); a posted task
+  // covers writes made anywhere else (cron, timers).
   if (flush_posted_) return;
   flush_posted_ = true;
-  asio::post(io_, [this] {
-    flush_posted_ = false;
-    for (auto& l : links_) {
-      if (!l->closed()) l->Send({});  // starts the write of what Feed queued
-    }
-  });
+  asio::post(io_, [this] { FlushLinks(); });
+}
+
+void ReplicationMaster::FlushLinks() {
+  flush_posted_ = false;
+  for (auto& l : links_) {
+    if (!l->closed()) l->Send({});  // starts the write of what Feed queued
+  }
 }
 
 void ReplicationMaster::AcceptReplica(const ReplicaHello& c, std::vector<std::string> argv,

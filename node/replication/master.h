@@ -163,6 +163,8 @@ class ReplicationMaster : public cmd::PropagationSink {
                      std::unique_ptr<net::ByteStream> stream, std::string unread,
                      std::string unsent);
   void OnRdbChildDone(bool ok, bool to_pipe);
+  // Starts the writes of what was fed since the last flush.
+  void FlushLinks();
   // Called every server cron tick; the once-per-second part runs on its own.
   void Cron();
   void Wait(cmd::ClientState& c, int64_t numreplicas, int64_t timeout_ms);

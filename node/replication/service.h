@@ -56,6 +56,8 @@ class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
   bool FillSaveInfo(persist::RdbAuxInfo* aux);
   void OnRdbChildDone(bool ok, bool to_pipe) { master_.OnRdbChildDone(ok, to_pipe); }
   void OnBacklogSizeChange();
+  // End of an event batch: the stream fed by its commands leaves now.
+  void BeforeReplies() { master_.FlushLinks(); }
   // Shutdown: close links.
   void Stop();
 

@@ -93,7 +93,10 @@ Status Server::Init() {
 
   poller_ = std::make_unique<net::Poller>(io_);
   if (Status ps = poller_->Init(); !ps.ok()) return ps;
-  poller_->before_flush = [this] { persistence_->BeforeReplies(); };
+  poller_->before_flush = [this] {
+    persistence_->BeforeReplies();
+    replication_->BeforeReplies();
+  };
   listener_ = std::make_unique<net::Listener>(io_, *poller_, state_, dispatcher_);
   Status s = listener_->Listen(cfg.bind, cfg.port);
   if (!s.ok()) return s;
