@@ -230,6 +230,31 @@ const std::vector<PatternRow>& PatternTable() {
       {"IN", {}, {}, {{T::kE, T::kS}, {T::kE, T::kEE, T::kSE}}},
       {"IK", {}, {T::kS}, {{T::kE, T::kES, T::kS, T::kSS}, {T::kE, T::kEE, T::kSE}}},
       {"IX", {}, {}, {{T::kE, T::kS}, {T::kE, T::kEE, T::kSE, T::kS, T::kES}}},
+      // Deferred (7.6): a digit after I, K or X moves that side's authentication DH
+      // to the next message.
+      {"NK1", {}, {T::kS}, {{T::kE}, {T::kE, T::kEE, T::kES}}},
+      {"NX1", {}, {}, {{T::kE}, {T::kE, T::kEE, T::kS}, {T::kES}}},
+      {"X1N", {}, {}, {{T::kE}, {T::kE, T::kEE}, {T::kS}, {T::kSE}}},
+      {"X1K", {}, {T::kS}, {{T::kE, T::kES}, {T::kE, T::kEE}, {T::kS}, {T::kSE}}},
+      {"XK1", {}, {T::kS}, {{T::kE}, {T::kE, T::kEE, T::kES}, {T::kS, T::kSE}}},
+      {"X1K1", {}, {T::kS}, {{T::kE}, {T::kE, T::kEE, T::kES}, {T::kS}, {T::kSE}}},
+      {"X1X", {}, {}, {{T::kE}, {T::kE, T::kEE, T::kS, T::kES}, {T::kS}, {T::kSE}}},
+      {"XX1", {}, {}, {{T::kE}, {T::kE, T::kEE, T::kS}, {T::kES, T::kS, T::kSE}}},
+      {"X1X1", {}, {}, {{T::kE}, {T::kE, T::kEE, T::kS}, {T::kES, T::kS}, {T::kSE}}},
+      {"K1N", {T::kS}, {}, {{T::kE}, {T::kE, T::kEE}, {T::kSE}}},
+      {"K1K", {T::kS}, {T::kS}, {{T::kE, T::kES}, {T::kE, T::kEE}, {T::kSE}}},
+      {"KK1", {T::kS}, {T::kS}, {{T::kE}, {T::kE, T::kEE, T::kSE, T::kES}}},
+      {"K1K1", {T::kS}, {T::kS}, {{T::kE}, {T::kE, T::kEE, T::kES}, {T::kSE}}},
+      {"K1X", {T::kS}, {}, {{T::kE}, {T::kE, T::kEE, T::kS, T::kES}, {T::kSE}}},
+      {"KX1", {T::kS}, {}, {{T::kE}, {T::kE, T::kEE, T::kSE, T::kS}, {T::kES}}},
+      {"K1X1", {T::kS}, {}, {{T::kE}, {T::kE, T::kEE, T::kS}, {T::kSE, T::kES}}},
+      {"I1N", {}, {}, {{T::kE, T::kS}, {T::kE, T::kEE}, {T::kSE}}},
+      {"I1K", {}, {T::kS}, {{T::kE, T::kES, T::kS}, {T::kE, T::kEE}, {T::kSE}}},
+      {"IK1", {}, {T::kS}, {{T::kE, T::kS}, {T::kE, T::kEE, T::kSE, T::kES}}},
+      {"I1K1", {}, {T::kS}, {{T::kE, T::kS}, {T::kE, T::kEE, T::kES}, {T::kSE}}},
+      {"I1X", {}, {}, {{T::kE, T::kS}, {T::kE, T::kEE, T::kS, T::kES}, {T::kSE}}},
+      {"IX1", {}, {}, {{T::kE, T::kS}, {T::kE, T::kEE, T::kSE, T::kS}, {T::kES}}},
+      {"I1X1", {}, {}, {{T::kE, T::kS}, {T::kE, T::kEE, T::kS}, {T::kSE, T::kES}}},
   };
   return kTable;
 }
@@ -238,7 +263,10 @@ const std::vector<PatternRow>& PatternTable() {
 
 Result<HandshakePattern> ParsePattern(std::string_view text) {
   size_t base_len = 0;
-  while (base_len < text.size() && text[base_len] >= 'A' && text[base_len] <= 'Z') ++base_len;
+  while (base_len < text.size() && ((text[base_len] >= 'A' && text[base_len] <= 'Z') ||
+                                    (text[base_len] >= '0' && text[base_len] <= '9'))) {
+    ++base_len;
+  }
   std::string_view base = text.substr(0, base_len);
   const PatternRow* row = nullptr;
   for (const PatternRow& r : PatternTable()) {

@@ -6,7 +6,8 @@
 //   SymmetricState  BLAKE2b-512 hash h and chaining key ck; HKDF over RFC 2104 HMAC on
 //                   BLAKE2b (block 128 bytes), not libsodium's keyed BLAKE2b.
 //   HandshakeState  a table of the 15 fundamental patterns (N K X NN NK NX KN KK KX XN XK
-//                   XX IN IK IX) with any psk0..pskN modifiers; tokens e s ee es se ss psk.
+//                   XX IN IK IX) and the 23 deferred ones (NK1 ... I1X1), with any
+//                   psk0..pskN modifiers; tokens e s ee es se ss psk.
 //
 // The secure channel uses Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b:
 //   <- s
