@@ -53,7 +53,6 @@ struct ServerState {
   ServerStats stats;
   int64_t start_time_ms = 0;
   std::string run_id;         // 40 hex chars
-  std::string replid;         // replication id (40 hex chars); node/replication owns it
   int port = 0;               // the TCP port actually bound
   size_t startup_memory = 0;  // used_memory right after startup
   std::string executable;
@@ -70,7 +69,7 @@ struct ServerState {
   ReplicationControl* replication = nullptr;  // set by the server module
   const int64_t* repl_offset = nullptr;       // master_repl_offset, owned by replication
   ReplStats repl_stats;
-  bool active_expire_enabled = true;          // DEBUG SET-ACTIVE-EXPIRE
+  bool active_expire_enabled = true;  // DEBUG SET-ACTIVE-EXPIRE
 
   // Clients by id (CLIENT LIST order).
   std::map<uint64_t, ClientState*> clients;
@@ -101,6 +100,11 @@ struct ServerState {
 
   store::Db& db(int i) { return *dbs[static_cast<size_t>(i)]; }
   int db_count() const { return static_cast<int>(dbs.size()); }
+  uint64_t KeyCount() const {
+    uint64_t n = 0;
+    for (const auto& d : dbs) n += d->size();
+    return n;
+  }
 };
 
 }  // namespace cairn::cmd

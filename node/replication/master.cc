@@ -367,10 +367,8 @@ void ReplicationMaster::AcceptReplica(const ReplicaHello& c, std::vector<std::st
   if (psync && argv[1] != "?") {
     // The tutorials' disaster: a master restarted without persistence comes
     // back empty and its replicas, which still hold the data, copy the void.
-    uint64_t keys = 0;
-    for (const auto& db : state_.dbs) keys += db->size();
     const auto& c = config_.v();
-    if (keys == 0 && c.save_points.empty() && !c.appendonly)
+    if (state_.KeyCount() == 0 && c.save_points.empty() && !c.appendonly)
       log::Repl().warn(
           "WARNING: replica {} has replication history ({}) but this master has an EMPTY "
           "dataset and no persistence (no save points, appendonly no): the full sync that "
@@ -380,10 +378,7 @@ void ReplicationMaster::AcceptReplica(const ReplicaHello& c, std::vector<std::st
   }
   if (backlog_ == nullptr) {
     // A backlog created from scratch starts a new history.
-    ids_.replid = NewReplId();
-    state_.replid = ids_.replid;
-    ids_.replid2 = std::string(40, '0');
-    ids_.second_offset = -1;
+    ids_.StartNew();
     CreateBacklog();
     log::Repl().info("Replication backlog created, my new replication IDs are '{}' and '{}'",
                      ids_.replid, ids_.replid2);
@@ -735,10 +730,7 @@ void ReplicationMaster::SecondCron() {
   // A master without replicas frees its backlog after repl-backlog-ttl.
   if (!is_replica_ && backlog_ && links_.empty() && cfg.repl_backlog_ttl > 0 &&
       NowS() - no_replicas_since_s_ > cfg.repl_backlog_ttl) {
-    ids_.replid = NewReplId();
-    state_.replid = ids_.replid;
-    ids_.replid2 = std::string(40, '0');
-    ids_.second_offset = -1;
+    ids_.StartNew();
     FreeBacklog();
     log::Repl().info("Replication backlog freed after {} seconds without connected replicas.",
                      cfg.repl_backlog_ttl);

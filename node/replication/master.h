@@ -34,17 +34,34 @@
 
 namespace cairn::repl {
 
+// New 40-hex-character replication id.
+std::string NewReplId();
+
 // The replication history this node carries (Redis's replid, replid2,
-// master_repl_offset, second_replid_offset).
+// master_repl_offset, second_replid_offset) and its transitions.
 struct ReplIds {
-  std::string replid;
+  std::string replid = NewReplId();
   std::string replid2 = std::string(40, '0');
   int64_t offset = 0;
   int64_t second_offset = -1;
-};
 
-// New 40-hex-character replication id.
-std::string NewReplId();
+  // A history from scratch (Redis's changeReplicationId + clearReplicationId2).
+  void StartNew() { Adopt(NewReplId(), offset); }
+  // The master's history after a full sync.
+  void Adopt(std::string id, int64_t at) {
+    replid = std::move(id);
+    offset = at;
+    replid2 = std::string(40, '0');
+    second_offset = -1;
+  }
+  // The current history continues under `id`; the old id stays valid up to
+  // the current offset (Redis's shiftReplicationId).
+  void Shift(std::string id) {
+    replid2 = std::move(replid);
+    second_offset = offset + 1;
+    replid = std::move(id);
+  }
+};
 
 // What the master needs from persistence (PersistenceService implements it).
 class SnapshotSource {

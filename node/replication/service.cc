@@ -13,7 +13,12 @@ namespace cairn::repl {
 namespace {
 
 constexpr int kConnectRetryMs = 1000;
-constexpr const char* kNullId = "0000000000000000000000000000000000000000";
+
+void LogCachedFromSelf() {
+  log::Repl().info(
+      "Before turning into a replica, using my own master parameters to synthesize a cached "
+      "master: I may be able to synchronize with the new master with just a partial transfer.");
+}
 
 std::string ClientDescription(const cmd::ClientState& c) {
   return "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr + " name=" + c.name;
@@ -32,8 +37,6 @@ ReplicationService::ReplicationService(cmd::ServerState& state, config::Config& 
       loader_(loader),
       connector_(std::move(connector)),
       master_(state, config, io, ids_, snapshots) {
-  ids_.replid = state_.replid.empty() ? NewReplId() : state_.replid;
-  state_.replid = ids_.replid;
   state_.replication = this;
   state_.repl_offset = &ids_.offset;
 }
@@ -64,15 +67,10 @@ void ReplicationService::Start(const std::map<std::string, std::string>& aux) {
     int64_t offset = strtoll(off->c_str(), nullptr, 10);
     if (replica) {
       // The dump a replica wrote knows where its master's stream stood.
-      ids_.replid = *id;
-      state_.replid = *id;
-      ids_.offset = offset;
+      ids_.Adopt(*id, offset);
       have_history_ = true;
       cached_db_ = atoi(db->c_str());
-      log::Repl().info(
-          "Before turning into a replica, using my own master parameters to synthesize a cached "
-          "master: I may be able to synchronize with the new master with just a partial "
-          "transfer.");
+      LogCachedFromSelf();
     } else {
       // A restarted master keeps serving its old history as replid2.
       ids_.replid2 = *id;
@@ -109,13 +107,7 @@ void ReplicationService::OnBacklogSizeChange() {
   master_.ResizeBacklog(static_cast<size_t>(config_.v().repl_backlog_size));
 }
 
-uint64_t ReplicationService::KeyCount() const {
-  uint64_t n = 0;
-  for (const auto& db : state_.dbs) n += db->size();
-  return n;
-}
-
-bool ReplicationService::DatasetEmpty() const { return KeyCount() == 0; }
+bool ReplicationService::DatasetEmpty() const { return state_.KeyCount() == 0; }
 
 void ReplicationService::SyncConfig() {
   auto& v = config_.v();
@@ -160,10 +152,7 @@ void ReplicationService::SetMaster(const std::string& host, int port, bool at_ru
     // offers it even when the master is bound to answer with a full sync.
     have_history_ = true;
     cached_db_ = master_.selected_db() == -1 ? 0 : master_.selected_db();
-    log::Repl().info(
-        "Before turning into a replica, using my own master parameters to synthesize a cached "
-        "master: I may be able to synchronize with the new master with just a partial "
-        "transfer.");
+    LogCachedFromSelf();
   }
   link_ = Link::kConnect;
   link_down_since_ms_ = 0;
@@ -179,10 +168,7 @@ void ReplicationService::UnsetMaster() {
   link_ = Link::kNone;
   // Shift the history: replicas of the old master may continue with us up to
   // the offset we reached.
-  ids_.replid2 = ids_.replid;
-  ids_.second_offset = ids_.offset + 1;
-  ids_.replid = NewReplId();
-  state_.replid = ids_.replid;
+  ids_.Shift(NewReplId());
   log::Repl().info(
       "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
       ids_.replid2, ids_.second_offset, ids_.replid);
@@ -301,14 +287,14 @@ void ReplicationService::FullSyncStarted() { have_history_ = false; }
 
 Status ReplicationService::LoadFromMaster(const std::string& path, std::string_view data,
                                           bool swap) {
-  const uint64_t before = KeyCount();
+  const uint64_t before = state_.KeyCount();
   // Sub-replicas follow a history that ends here: they must resync too.
   master_.DisconnectReplicas("the master sent a new dataset");
   master_.FreeBacklog();
   persist::RdbLoadInfo info;
   Status s = loader_.LoadReplicationRdb(path, data, swap, &info);
   if (!s.ok()) return s;
-  const uint64_t after = KeyCount();
+  const uint64_t after = state_.KeyCount();
   if (before > 0 && after == 0) {
     log::Repl().warn(
         "WARNING: the master sent an EMPTY dataset and this replica held {} keys, which are now "
@@ -320,21 +306,14 @@ Status ReplicationService::LoadFromMaster(const std::string& path, std::string_v
 }
 
 void ReplicationService::FullSyncDone(const std::string& replid, int64_t offset, int) {
-  ids_.replid = replid;
-  state_.replid = replid;
-  ids_.offset = offset;
-  ids_.replid2 = kNullId;
-  ids_.second_offset = -1;
+  ids_.Adopt(replid, offset);
   master_.CreateBacklog();
   have_history_ = false;
 }
 
 void ReplicationService::PartialSyncAccepted(const std::string& replid) {
   if (!replid.empty() && replid != ids_.replid) {
-    ids_.replid2 = ids_.replid;
-    ids_.second_offset = ids_.offset + 1;
-    ids_.replid = replid;
-    state_.replid = replid;
+    ids_.Shift(replid);
     log::Repl().info("Master replication ID changed to {}", replid);
     master_.DisconnectReplicas("the master's replication id changed");
   }

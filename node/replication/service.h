@@ -94,7 +94,6 @@ class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
   void Connect();
   void DropConnection();
   void SyncConfig();
-  uint64_t KeyCount() const;
 
   cmd::ServerState& state_;
   config::Config& config_;

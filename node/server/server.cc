@@ -62,7 +62,6 @@ Status Server::Init() {
   state_.start_time_ms = base::RealWallMs();
   state_.lastsave_s = state_.start_time_ms / 1000;
   state_.run_id = RandomHex(40);
-  state_.replid = RandomHex(40);
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) state_.executable.assign(exe, static_cast<size_t>(n));
