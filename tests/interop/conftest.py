@@ -324,3 +324,16 @@ def diff(diff_servers):
 def cairn_harness():
     """The integration harness module (start_server, Server, free_port ...)."""
     return harness
+
+
+@pytest.fixture
+def cluster():
+    """Replication tests' nodes and proxies (replhelp.Cluster); at teardown every node
+    is stopped by PID and a node that died uninvited or a sanitizer report fails the
+    test."""
+    import replhelp  # this directory is on sys.path (pytest's rootdir-less prepend)
+    c = replhelp.Cluster()
+    yield c
+    problems = c.close()
+    if problems:
+        pytest.fail("\n\n".join(problems))

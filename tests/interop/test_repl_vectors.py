@@ -48,15 +48,6 @@ pytestmark = pytest.mark.skipif(not os.path.isdir(REPL_DIR),
 
 
 @pytest.fixture
-def cluster():
-    c = rh.Cluster()
-    yield c
-    problems = c.close()
-    if problems:
-        pytest.fail("\n\n".join(problems))
-
-
-@pytest.fixture
 def fake_master():
     fm = FakeMaster()
     yield fm

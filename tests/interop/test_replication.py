@@ -20,15 +20,6 @@ from replhelp import Err, PAIR_IDS, PAIRS
 SELFCHECK = os.environ.get("CAIRN_REPL_SELFCHECK") == "1"
 
 
-@pytest.fixture
-def cluster():
-    c = rh.Cluster()
-    yield c
-    problems = c.close()
-    if problems:
-        pytest.fail("\n\n".join(problems))
-
-
 def replicaof_args(master, port=None):
     args = ["--replicaof", "127.0.0.1", port or master.port]
     if master.password is not None:

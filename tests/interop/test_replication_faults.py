@@ -20,15 +20,6 @@ KEY_DELAY_US = 100      # rdb-key-save-delay: >= 2 s for the whole transfer
 MID_SYNC_BYTES = 100_000
 
 
-@pytest.fixture
-def cluster():
-    c = rh.Cluster()
-    yield c
-    problems = c.close()
-    if problems:
-        pytest.fail("\n\n".join(problems))
-
-
 def stats(node):
     s = node.stats()
     return {k: int(s[k]) for k in ("sync_full", "sync_partial_ok", "sync_partial_err")}

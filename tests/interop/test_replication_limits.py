@@ -13,15 +13,6 @@ VALUE = b"x" * 100_000
 WRITES = 400  # 40 MB: more than the socket and proxy buffers can hide
 
 
-@pytest.fixture
-def cluster():
-    c = rh.Cluster()
-    yield c
-    problems = c.close()
-    if problems:
-        pytest.fail("\n\n".join(problems))
-
-
 @pytest.mark.parametrize("rkind", ["cairn", "redis"])
 def test_replica_over_its_output_limit_is_dropped_then_resyncs(cluster, rkind):
     m = cluster.start("cairn", "--client-output-buffer-limit", "replica 1mb 0 0",
