@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -89,36 +90,45 @@ void CipherState::InitializeKey(const Key& key) {
   n_ = 0;
 }
 
-Result<Bytes> CipherState::EncryptWithAd(ByteView ad, ByteView plaintext) {
-  if (!has_key_) return Bytes(plaintext.begin(), plaintext.end());
+Status CipherState::SealInPlace(ByteView ad, uint8_t* buf, size_t len) {
+  if (!has_key_) return Status::InvalidArgument("Noise cipher has no key");
   if (n_ == kMaxNonce) return Status::Aborted("Noise nonce exhausted: rekey or start over");
   uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
   EncodeNonce(n_, nonce);
-  Bytes out(plaintext.size() + kTagLen);
-  unsigned long long out_len = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(),
-                                            plaintext.size(), ad.data(), ad.size(), nullptr, nonce,
-                                            k_.data());
-  out.resize(out_len);
+  crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf, buf + len, nullptr, buf, len, ad.data(),
+                                                     ad.size(), nullptr, nonce, k_.data());
   ++n_;
+  return Status::Ok();
+}
+
+Status CipherState::OpenInPlace(ByteView ad, uint8_t* buf, size_t len) {
+  if (!has_key_) return Status::InvalidArgument("Noise cipher has no key");
+  if (n_ == kMaxNonce) return Status::Aborted("Noise nonce exhausted: rekey or start over");
+  if (len < kTagLen) return Status::Corruption("Noise ciphertext shorter than tag");
+  uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
+  EncodeNonce(n_, nonce);
+  if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf, nullptr, buf, len - kTagLen,
+                                                         buf + len - kTagLen, ad.data(), ad.size(),
+                                                         nonce, k_.data()) != 0) {
+    return Status::Corruption("Noise message failed authentication");
+  }
+  ++n_;
+  return Status::Ok();
+}
+
+Result<Bytes> CipherState::EncryptWithAd(ByteView ad, ByteView plaintext) {
+  if (!has_key_) return Bytes(plaintext.begin(), plaintext.end());
+  Bytes out(plaintext.size() + kTagLen);
+  std::copy(plaintext.begin(), plaintext.end(), out.begin());
+  if (Status st = SealInPlace(ad, out.data(), plaintext.size()); !st.ok()) return st;
   return out;
 }
 
 Result<Bytes> CipherState::DecryptWithAd(ByteView ad, ByteView ciphertext) {
   if (!has_key_) return Bytes(ciphertext.begin(), ciphertext.end());
-  if (n_ == kMaxNonce) return Status::Aborted("Noise nonce exhausted: rekey or start over");
-  if (ciphertext.size() < kTagLen) return Status::Corruption("Noise ciphertext shorter than tag");
-  uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
-  EncodeNonce(n_, nonce);
-  Bytes out(ciphertext.size() - kTagLen);
-  unsigned long long out_len = 0;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, ciphertext.data(),
-                                                ciphertext.size(), ad.data(), ad.size(), nonce,
-                                                k_.data()) != 0) {
-    return Status::Corruption("Noise message failed authentication");
-  }
-  out.resize(out_len);
-  ++n_;
+  Bytes out(ciphertext.begin(), ciphertext.end());
+  if (Status st = OpenInPlace(ad, out.data(), out.size()); !st.ok()) return st;
+  out.resize(out.size() - kTagLen);
   return out;
 }
 

@@ -68,6 +68,12 @@ class CipherState {
   // then leaves the nonce where it was.
   Result<Bytes> EncryptWithAd(ByteView ad, ByteView plaintext);
   Result<Bytes> DecryptWithAd(ByteView ad, ByteView ciphertext);
+  // The same without copies, for transport records (a key is required). Seal: `buf`
+  // holds `len` plaintext bytes and room for kTagLen more, and ends up holding the
+  // ciphertext and tag. Open: `buf` holds `len` bytes of ciphertext and tag; the first
+  // len - kTagLen become the plaintext. A failed Open leaves the nonce unchanged.
+  Status SealInPlace(ByteView ad, uint8_t* buf, size_t len);
+  Status OpenInPlace(ByteView ad, uint8_t* buf, size_t len);
   // k = first 32 bytes of ENCRYPT(k, 2^64-1, "", 32 zero bytes); n is unchanged.
   void Rekey();
 
