@@ -135,8 +135,8 @@ Result<TransportKeys> Initiator::ReadResponse(ByteView msg) {
   auto payload = hs_->ReadMessage(msg.subspan(4));
   if (!payload.ok()) {
     return Status::Corruption(
-        "the master's response failed authentication (wrong secure-master-public-key or "
-        "secure-psk-file)");
+        "the master's response failed authentication (the two sides' secure-psk-file "
+        "differ)");
   }
   if (!payload->empty()) return Status::Corruption("unexpected payload in the response");
   return Finish(*hs_);
@@ -170,7 +170,7 @@ bool Responder::CheckMac1(ByteView msg) const {
   return sodium_memcmp(mac, msg.data() + kInitiationLen - kMacLen, kMacLen) == 0;
 }
 
-Result<Responder::Accepted> Responder::Accept(ByteView msg, Refusal* why) {
+Result<Responder::Accepted> Responder::Accept(ByteView msg, Refusal* why, Key* initiator_key) {
   auto refuse = [why](Refusal r) {
     *why = r;
     return Status::Aborted(std::string(RefusalText(r)));
@@ -186,6 +186,7 @@ Result<Responder::Accepted> Responder::Accept(ByteView msg, Refusal* why) {
   auto stamp = (*hs)->ReadMessage(msg.subspan(4, kNoiseInitiationLen));
   if (!stamp.ok() || stamp->size() != kTimestampLen) return refuse(Refusal::kAuthFailed);
   const Key& rs = *(*hs)->remote_static();
+  if (initiator_key != nullptr) *initiator_key = rs;
   // Look at every entry so the time taken does not tell which one matched.
   size_t found = peers_.size();
   for (size_t i = 0; i < peers_.size(); ++i) {

@@ -94,7 +94,9 @@ class Responder {
     Bytes response;   // kResponseLen bytes to send back
   };
   // Everything: mac1, Noise, allowed key, timestamp newer than the last accepted one.
-  Result<Accepted> Accept(ByteView msg, Refusal* why);
+  // `initiator_key` (optional) receives the sender's static key once authenticated,
+  // also when it is refused (so that the log can name it).
+  Result<Accepted> Accept(ByteView msg, Refusal* why, Key* initiator_key = nullptr);
 
  private:
   KeyPair local_;

@@ -41,7 +41,7 @@ Status Session::SealRecord(RecordType type, ByteView body, Bytes* out) {
   stats_.wire_out += kRecordHeaderLen + len;
   stats_.records_out++;
   since_rekey_ += kRecordHeaderLen + len;
-  if (type != RecordType::kRekey && options_.rekey_after_bytes > 0 &&
+  if (type != RecordType::kRekey && type != RecordType::kClose && options_.rekey_after_bytes > 0 &&
       since_rekey_ >= options_.rekey_after_bytes) {
     return Rekey(out);
   }

@@ -401,6 +401,10 @@ std::string GenerateInfo(ServerState& s, const std::vector<std::string>& request
   if (on("persistence", true)) PersistenceSection(w, s);
   if (on("stats", true)) StatsSection(w, s);
   if (on("replication", true)) ReplicationSection(w, s);
+  if (on("secure", true) && s.secure_info) {
+    w.Section("Secure");
+    for (const auto& [k, v] : s.secure_info()) w.Field(k.c_str(), v);
+  }
   if (on("cpu", true)) CpuSection(w);
   if (on("modules", true)) w.Section("Modules");
   if (on("commandstats", false)) CommandStatsSection(w, s);

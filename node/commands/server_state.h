@@ -97,6 +97,8 @@ struct ServerState {
   // Hooks the server module installs. request_shutdown returns false when the
   // shutdown cannot proceed (the final save failed); the node keeps serving.
   std::function<bool()> request_shutdown;
+  // INFO secure's fields (the secure channel service fills them).
+  std::function<std::vector<std::pair<std::string, std::string>>()> secure_info;
 
   store::Db& db(int i) { return *dbs[static_cast<size_t>(i)]; }
   int db_count() const { return static_cast<int>(dbs.size()); }

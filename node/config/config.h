@@ -180,6 +180,25 @@ struct Values {
   int64_t stream_node_max_entries = 100;
   int64_t hll_sparse_max_bytes = 3000;
 
+  // Secure channel (Cairn's own; docs/secure-channel.md).
+  int secure_port = 0;
+  std::vector<std::string> secure_bind = {"*", "-::*"};
+  std::string secure_private_key;
+  std::vector<std::pair<std::string, std::string>> secure_allow;  // base64 key, label
+  bool secure_allow_seen = false;                                 // a file line was read
+  std::string secure_master_public_key;
+  std::string secure_psk_file;
+  bool secure_compression = true;
+  int secure_compression_level = 3;
+  int64_t secure_max_bandwidth = 0;  // bytes per second, 0 = no cap
+  std::string secure_max_bandwidth_text = "0";
+  int secure_keepalive = 10;
+  int secure_timeout = 60;
+  int secure_rekey_interval = 120;
+  int secure_handshake_timeout = 5;
+  int secure_max_pending_handshakes = 64;
+  int secure_handshake_rate = 100;
+
   // File-only directives, kept for the server to apply.
   std::vector<std::pair<std::string, std::string>> rename_commands;  // from, to ("" = remove)
   std::vector<std::vector<std::string>> users;  // `user` lines (ACL rules), words after "user"
@@ -220,7 +239,12 @@ using Field = std::variant<std::monostate, bool Values::*, int Values::*, int64_
 struct LoadState {
   bool from_file = false;
   bool save_seen = false;
+  bool secure_allow_seen = false;
 };
+
+// A rate as tc writes it: "8mbit", "500kbit", "2mbps" (bytes), "100000" (bytes);
+// SI multiples. Bytes per second; 0 = no cap.
+bool ParseRate(std::string_view text, int64_t* bytes_per_second);
 
 struct Directive {
   std::string_view name;

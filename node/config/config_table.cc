@@ -109,6 +109,80 @@ std::vector<std::string> RewriteBind(const Values& v) {
   return {v.bind.empty() ? "bind \"\"" : "bind " + JoinWords(v.bind)};
 }
 
+Status SetSecureBind(Values& v, const std::vector<std::string>& a, LoadState*) {
+  if (a.size() > 16) return Status::InvalidArgument("Too many bind addresses specified.");
+  v.secure_bind.clear();
+  if (!IsEmptyArgs(a)) v.secure_bind = a;
+  return Status::Ok();
+}
+std::string GetSecureBind(const Values& v) { return JoinWords(v.secure_bind); }
+std::vector<std::string> RewriteSecureBind(const Values& v) {
+  return {v.secure_bind.empty() ? "secure-bind \"\"" : "secure-bind " + JoinWords(v.secure_bind)};
+}
+
+// A base64 X25519 key: 44 characters, the last one '='.
+bool LooksLikeKey(const std::string& w) {
+  return w.size() == 44 && w.back() == '=' &&
+         w.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+             std::string::npos;
+}
+
+// secure-allow KEY [LABEL...]: in a file each line adds a peer; CONFIG SET gives the
+// whole list as "KEY [LABEL] KEY [LABEL] ..." (a key is recognisable by its form).
+Status SetSecureAllow(Values& v, const std::vector<std::string>& a, LoadState* load) {
+  std::vector<std::pair<std::string, std::string>> peers;
+  if (!IsEmptyArgs(a)) {
+    for (const auto& w : a) {
+      if (LooksLikeKey(w)) {
+        peers.emplace_back(w, "");
+      } else if (peers.empty()) {
+        return Status::InvalidArgument("secure-allow: '" + w +
+                                       "' is not a public key (base64 of 32 bytes, as cairn "
+                                       "pubkey prints)");
+      } else {
+        auto& label = peers.back().second;
+        label += (label.empty() ? "" : " ") + w;
+      }
+    }
+  }
+  bool file_line = load != nullptr && load->from_file;
+  if (file_line && load->secure_allow_seen) {
+    v.secure_allow.insert(v.secure_allow.end(), peers.begin(), peers.end());
+  } else {
+    v.secure_allow = std::move(peers);
+  }
+  if (file_line) load->secure_allow_seen = true;
+  return Status::Ok();
+}
+std::string GetSecureAllow(const Values& v) {
+  std::string out;
+  for (const auto& [key, label] : v.secure_allow) {
+    if (!out.empty()) out += ' ';
+    out += key;
+    if (!label.empty()) out += " " + label;
+  }
+  return out;
+}
+std::vector<std::string> RewriteSecureAllow(const Values& v) {
+  std::vector<std::string> lines;
+  for (const auto& [key, label] : v.secure_allow) {
+    lines.push_back("secure-allow " + key + (label.empty() ? "" : " " + QuoteArg(label)));
+  }
+  return lines;
+}
+
+Status SetBandwidth(Values& v, const std::vector<std::string>& a, LoadState*) {
+  int64_t rate = 0;
+  if (a.size() != 1 || !ParseRate(a[0], &rate)) {
+    return Status::InvalidArgument(
+        "secure-max-bandwidth must be a rate such as 8mbit, 500kbit, 2mbps or 0 (no cap)");
+  }
+  v.secure_max_bandwidth = rate;
+  v.secure_max_bandwidth_text = a[0];
+  return Status::Ok();
+}
+std::string GetBandwidth(const Values& v) { return v.secure_max_bandwidth_text; }
+
 // strtoll-style: optional sign, digits, nothing after (as Redis's save parser).
 bool ParseLooseInt(const std::string& s, int64_t* out) {
   if (s.empty()) {
@@ -618,6 +692,28 @@ std::vector<Directive> BuildTable() {
       Int("active-defrag-cycle-min", 1, 99).Def("1"),
       Int("active-defrag-cycle-max", 1, 99).Def("25"),
       Int("active-defrag-max-scan-fields", 1, kLongMax).Def("1000"),
+      // Secure channel (Cairn)
+      Int("secure-port", 0, 65535, &V::secure_port).Flags(kCairn | kImmutable),
+      B("secure-bind", Kind::kSpecial)
+          .Flags(kCairn | kImmutable | kMultiArg)
+          .Special(SetSecureBind, GetSecureBind, RewriteSecureBind),
+      Str("secure-private-key", &V::secure_private_key).Flags(kCairn | kImmutable),
+      B("secure-allow", Kind::kSpecial)
+          .Flags(kCairn | kMultiArg)
+          .Special(SetSecureAllow, GetSecureAllow, RewriteSecureAllow),
+      Str("secure-master-public-key", &V::secure_master_public_key).Flags(kCairn),
+      Str("secure-psk-file", &V::secure_psk_file).Flags(kCairn | kImmutable),
+      Bool("secure-compression", &V::secure_compression).Flags(kCairn),
+      Int("secure-compression-level", 1, 19, &V::secure_compression_level).Flags(kCairn),
+      B("secure-max-bandwidth", Kind::kSpecial).Flags(kCairn).Special(SetBandwidth, GetBandwidth),
+      Int("secure-keepalive", 0, 3600, &V::secure_keepalive).Flags(kCairn),
+      Int("secure-timeout", 0, kIntMax, &V::secure_timeout).Flags(kCairn),
+      Int("secure-rekey-interval", 0, kIntMax, &V::secure_rekey_interval).Flags(kCairn),
+      Int("secure-handshake-timeout", 1, 300, &V::secure_handshake_timeout).Flags(kCairn),
+      Int("secure-max-pending-handshakes", 1, 100000, &V::secure_max_pending_handshakes)
+          .Flags(kCairn | kImmutable),
+      Int("secure-handshake-rate", 1, 1000000, &V::secure_handshake_rate)
+          .Flags(kCairn | kImmutable),
       // Debugging knobs Redis hides
       Int("watchdog-period", 0, kIntMax).Flags(kHidden).Def("0"),
       Bool("use-exit-on-panic").Flags(kHidden).Def("no"),
@@ -757,6 +853,31 @@ Status SetEnum(Values& v, const Directive& d, const std::vector<std::string>& ar
 }
 
 }  // namespace
+
+bool ParseRate(std::string_view text, int64_t* bytes_per_second) {
+  std::string t = base::ToLower(text);
+  size_t digits = t.find_first_not_of("0123456789.");
+  std::string num = t.substr(0, digits), unit = digits == std::string::npos ? "" : t.substr(digits);
+  if (num.empty()) return false;
+  char* end = nullptr;
+  double value = std::strtod(num.c_str(), &end);
+  if (end == nullptr || *end != '\0' || value < 0) return false;
+  static const std::pair<std::string_view, double> kUnits[] = {
+      {"", 1},           {"bps", 1},       {"kbps", 1e3},     {"mbps", 1e6},
+      {"gbps", 1e9},     {"bit", 1.0 / 8}, {"kbit", 1e3 / 8}, {"mbit", 1e6 / 8},
+      {"gbit", 1e9 / 8}, {"k", 1e3 / 8},   {"m", 1e6 / 8},    {"g", 1e9 / 8}};
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) {
+      double bytes = value * factor;
+      if (bytes > 1e15) return false;
+      *bytes_per_second = static_cast<int64_t>(bytes);
+      // A tiny non-zero rate would stall the channel: at least one byte a second.
+      if (value > 0 && *bytes_per_second == 0) *bytes_per_second = 1;
+      return true;
+    }
+  }
+  return false;
+}
 
 std::string FormatMemory(int64_t bytes) {
   constexpr int64_t kGb = 1024LL * 1024 * 1024, kMb = 1024 * 1024, kKb = 1024;

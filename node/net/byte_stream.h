@@ -52,9 +52,13 @@ class Connector {
 class TcpStream : public ByteStream {
  public:
   explicit TcpStream(boost::asio::ip::tcp::socket socket);
-  // Adopts an open, connected socket descriptor (a client connection handed
-  // over to replication).
-  static std::unique_ptr<TcpStream> Adopt(boost::asio::io_context& io, int fd);
+  // Adopts an open, connected TCP or AF_UNIX socket descriptor (a client connection
+  // handed over to replication; AF_UNIX when the client came through the secure
+  // port). `peer`/`local` are the addresses the client was known by.
+  static std::unique_ptr<ByteStream> Adopt(boost::asio::io_context& io, int fd, std::string peer,
+                                           std::string local);
+  // The socket, for a layer that continues on it (the secure channel's handshake).
+  boost::asio::ip::tcp::socket Release() { return std::move(socket_); }
 
   void AsyncReadSome(void* buf, size_t len, Handler h) override;
   void AsyncWrite(const void* data, size_t len, Handler h) override;
@@ -64,6 +68,24 @@ class TcpStream : public ByteStream {
 
  private:
   boost::asio::ip::tcp::socket socket_;
+  std::string peer_, local_;
+};
+
+// A connected AF_UNIX stream socket: the node's end of a connection that arrived
+// through the secure port (the channel's relay holds the other end).
+class LocalStream : public ByteStream {
+ public:
+  LocalStream(boost::asio::local::stream_protocol::socket socket, std::string peer,
+              std::string local)
+      : socket_(std::move(socket)), peer_(std::move(peer)), local_(std::move(local)) {}
+  void AsyncReadSome(void* buf, size_t len, Handler h) override;
+  void AsyncWrite(const void* data, size_t len, Handler h) override;
+  void Close() override;
+  std::string PeerAddress() const override { return peer_; }
+  std::string LocalAddress() const override { return local_; }
+
+ private:
+  boost::asio::local::stream_protocol::socket socket_;
   std::string peer_, local_;
 };
 

@@ -221,8 +221,7 @@ void Connection::MaybeWrite() {
 
 void Connection::OnWritable() {
   if (closed_ || write_pos_ >= writing_.size()) return;
-  ssize_t n = ::send(fd_, writing_.data() + write_pos_, writing_.size() - write_pos_,
-                     MSG_NOSIGNAL);
+  ssize_t n = ::send(fd_, writing_.data() + write_pos_, writing_.size() - write_pos_, MSG_NOSIGNAL);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) Teardown();
     return;
@@ -272,7 +271,7 @@ void Connection::HandOff() {
   dispatcher_.ClientGone(client_);
   client_.io = nullptr;
   poller_.Remove(fd_);
-  std::unique_ptr<ByteStream> stream = TcpStream::Adopt(io_, fd_);
+  std::unique_ptr<ByteStream> stream = TcpStream::Adopt(io_, fd_, client_.addr, client_.laddr);
   if (!stream) ::close(fd_);
   fd_ = -1;
   asio::post(io_, [self = std::move(self_)] {});

@@ -45,7 +45,9 @@ class Connection : public cmd::ClientIo,
   // cmd::ClientIo
   void RequestFlush() override;
   void Close(bool after_reply) override;
-  size_t PendingOutput() const override { return writing_.size() - write_pos_ + client_.out.size(); }
+  size_t PendingOutput() const override {
+    return writing_.size() - write_pos_ + client_.out.size();
+  }
   size_t QueryBufferLength() const override { return qlen_ - qpos_; }
   size_t QueryBufferFree() const override { return qbuf_.size() - qlen_; }
   int Fd() const override { return fd_; }

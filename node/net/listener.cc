@@ -41,8 +41,9 @@ std::string EndpointString(const asio::ip::tcp::endpoint& ep) {
 
 }  // namespace
 
-Status Listener::Listen(const std::vector<std::string>& bind, int port) {
-  port_ = port;
+Result<std::vector<std::unique_ptr<asio::ip::tcp::acceptor>>> BindAll(
+    asio::io_context& io, const std::vector<std::string>& bind, int port, int backlog) {
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> out;
   for (std::string addr : bind) {
     bool optional = !addr.empty() && addr[0] == '-';
     if (optional) addr.erase(0, 1);
@@ -54,13 +55,13 @@ Status Listener::Listen(const std::vector<std::string>& bind, int port) {
       if (optional) continue;
       return Status::InvalidArgument("Invalid bind address '" + addr + "'");
     }
-    auto acc = std::make_unique<asio::ip::tcp::acceptor>(io_);
-    asio::ip::tcp::endpoint ep(ip, static_cast<unsigned short>(port_));
+    auto acc = std::make_unique<asio::ip::tcp::acceptor>(io);
+    asio::ip::tcp::endpoint ep(ip, static_cast<unsigned short>(port));
     acc->open(ep.protocol(), ec);
     if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec && ip.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
     if (!ec) acc->bind(ep, ec);
-    if (!ec) acc->listen(server_.config->v().tcp_backlog, ec);
+    if (!ec) acc->listen(backlog, ec);
     if (ec) {
       if (optional) {
         log::Net().debug("Skipping optional bind address {}: {}", addr, ec.message());
@@ -69,11 +70,19 @@ Status Listener::Listen(const std::vector<std::string>& bind, int port) {
       return Status::IOError("Could not create server TCP listening socket " + addr + ":" +
                              std::to_string(port) + ": " + ec.message());
     }
-    if (port_ == 0) port_ = acc->local_endpoint().port();
-    acceptors_.push_back(std::move(acc));
+    // Port 0: every later address takes the port the first one got.
+    if (port == 0) port = acc->local_endpoint().port();
+    out.push_back(std::move(acc));
   }
-  if (acceptors_.empty())
-    return Status::IOError("Failed listening on port " + std::to_string(port));
+  if (out.empty()) return Status::IOError("Failed listening on port " + std::to_string(port));
+  return out;
+}
+
+Status Listener::Listen(const std::vector<std::string>& bind, int port) {
+  auto acceptors = BindAll(io_, bind, port, server_.config->v().tcp_backlog);
+  if (!acceptors.ok()) return acceptors.status();
+  acceptors_ = std::move(*acceptors);
+  port_ = acceptors_[0]->local_endpoint().port();
   for (size_t i = 0; i < acceptors_.size(); i++) Accept(i);
   return Status::Ok();
 }

@@ -14,13 +14,18 @@
 
 namespace cairn::net {
 
+// Opens a listening socket on every address of `bind` (a leading '-' marks an
+// address whose failure is tolerated, "*" is every IPv4 address, "::*" every
+// IPv6 one), as Redis's bind directive.
+Result<std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>>> BindAll(
+    boost::asio::io_context& io, const std::vector<std::string>& bind, int port, int backlog);
+
 class Listener {
  public:
   Listener(boost::asio::io_context& io, Poller& poller, cmd::ServerState& server,
            cmd::Dispatcher& dispatcher);
 
-  // Binds every address of `bind` on `port` (a leading '-' marks an address
-  // whose failure is tolerated, "*" is every IPv4 address, "::*" every IPv6).
+  // Binds every address of `bind` on `port` (BindAll) and starts accepting.
   Status Listen(const std::vector<std::string>& bind, int port);
   // The port actually bound (useful with port 0).
   int port() const { return port_; }

@@ -29,16 +29,42 @@ TcpStream::TcpStream(tcp::socket socket) : socket_(std::move(socket)) {
   socket_.set_option(tcp::no_delay(true), ec);
 }
 
-std::unique_ptr<TcpStream> TcpStream::Adopt(asio::io_context& io, int fd) {
+std::unique_ptr<ByteStream> TcpStream::Adopt(asio::io_context& io, int fd, std::string peer,
+                                             std::string local) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  tcp::socket sock(io);
   boost::system::error_code ec;
+  if (ss.ss_family == AF_UNIX) {
+    asio::local::stream_protocol::socket sock(io);
+    sock.assign(asio::local::stream_protocol(), fd, ec);
+    if (ec) return nullptr;
+    sock.non_blocking(true, ec);
+    return std::make_unique<LocalStream>(std::move(sock), std::move(peer), std::move(local));
+  }
+  tcp::socket sock(io);
   sock.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
   if (ec) return nullptr;
   sock.non_blocking(true, ec);
-  return std::make_unique<TcpStream>(std::move(sock));
+  auto stream = std::make_unique<TcpStream>(std::move(sock));
+  stream->peer_ = std::move(peer);
+  stream->local_ = std::move(local);
+  return stream;
+}
+
+void LocalStream::AsyncReadSome(void* buf, size_t len, Handler h) {
+  socket_.async_read_some(asio::buffer(buf, len), std::move(h));
+}
+
+void LocalStream::AsyncWrite(const void* data, size_t len, Handler h) {
+  asio::async_write(socket_, asio::buffer(data, len), std::move(h));
+}
+
+void LocalStream::Close() {
+  boost::system::error_code ec;
+  if (!socket_.is_open()) return;
+  socket_.shutdown(asio::local::stream_protocol::socket::shutdown_both, ec);
+  socket_.close(ec);
 }
 
 void TcpStream::AsyncReadSome(void* buf, size_t len, Handler h) {

@@ -3,12 +3,15 @@
 
 #include <cxxopts.hpp>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "crypto/keys.h"
 #include "node/base/log.h"
 #include "node/config/config.h"
 #include "node/server/server.h"
+#include "node/server/tunnel.h"
 
 namespace cairn::server {
 namespace {
@@ -21,6 +24,12 @@ constexpr const char* kUsage =
     "                     Run a node. CONFIG is a redis.conf-style file; directives given\n"
     "                     on the command line override it, as with redis-server\n"
     "                     (e.g. cairn server cairn.conf --port 7000 --save \"\").\n"
+    "  genkey             Print a new private key (base64), as wg genkey:\n"
+    "                     cairn genkey > node.key && chmod 600 node.key\n"
+    "  pubkey             Read a private key on stdin, print its public key:\n"
+    "                     cairn pubkey < node.key\n"
+    "  tunnel ...         Carry any TCP connection through the secure channel, like\n"
+    "                     spiped (cairn tunnel --help)\n"
     "\n"
     "Options:\n"
     "  -h, --help         Show this help (also: cairn <command> --help)\n"
@@ -77,11 +86,55 @@ int RunServer(const std::vector<std::string>& args) {
   return server.Run();
 }
 
+int RunGenkey(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::cout << "Usage: cairn genkey > node.key && chmod 600 node.key\n\n"
+                 "Prints a new X25519 private key as base64 (keep it secret; `cairn pubkey`\n"
+                 "prints the public half to give to peers).\n";
+    return args[0] == "-h" || args[0] == "--help" ? 0 : 1;
+  }
+  auto pair = crypto::GenerateKeyPair();
+  if (!pair.ok()) {
+    std::cerr << "cairn genkey: " << pair.status().message() << "\n";
+    return 1;
+  }
+  std::cout << crypto::KeyToBase64(pair->private_key) << "\n";
+  return 0;
+}
+
+int RunPubkey(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::cout << "Usage: cairn pubkey < node.key\n\n"
+                 "Reads a private key (base64) on standard input and prints its public key,\n"
+                 "the value peers put in secure-allow / secure-master-public-key.\n";
+    return args[0] == "-h" || args[0] == "--help" ? 0 : 1;
+  }
+  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  auto key = crypto::KeyFromBase64(text);
+  if (!key.ok()) {
+    std::cerr << "cairn pubkey: " << key.status().message() << "\n";
+    return 1;
+  }
+  auto pub = crypto::PublicFromPrivate(*key);
+  crypto::Wipe(key->data(), key->size());
+  if (!pub.ok()) {
+    std::cerr << "cairn pubkey: " << pub.status().message() << "\n";
+    return 1;
+  }
+  std::cout << crypto::KeyToBase64(*pub) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "server") {
-    return RunServer(std::vector<std::string>(argv + 2, argv + argc));
+  if (argc >= 2) {
+    std::string cmd = argv[1];
+    std::vector<std::string> rest(argv + 2, argv + argc);
+    if (cmd == "server") return RunServer(rest);
+    if (cmd == "genkey") return RunGenkey(rest);
+    if (cmd == "pubkey") return RunPubkey(rest);
+    if (cmd == "tunnel") return RunTunnel(rest);
   }
   cxxopts::Options opts("cairn", "Cairn: encrypted WAN backup replicator for Redis data");
   opts.add_options()("h,help", "Show help")("v,version", "Show the version");

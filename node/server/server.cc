@@ -67,9 +67,13 @@ Status Server::Init() {
   if (n > 0) state_.executable.assign(exe, static_cast<size_t>(n));
   state_.request_shutdown = [this] { return BeginShutdown(); };
   persistence_ = std::make_unique<PersistenceService>(state_, config_);
+  poller_ = std::make_unique<net::Poller>(io_);
+  if (Status ps = poller_->Init(); !ps.ok()) return ps;
+  secure_ = std::make_unique<SecureService>(io_, *poller_, state_, dispatcher_, config_);
+  if (Status ss = secure_->Init(); !ss.ok()) return ss;
+  state_.secure_info = [this] { return secure_->InfoFields(); };
   replication_ = std::make_unique<repl::ReplicationService>(
-      state_, config_, io_, dispatcher_, *persistence_, *persistence_,
-      std::make_unique<net::TcpConnector>(io_));
+      state_, config_, io_, dispatcher_, *persistence_, *persistence_, secure_->MakeConnector());
   persistence_->repl_save_info = [this](persist::RdbAuxInfo* aux) {
     return replication_->FillSaveInfo(aux);
   };
@@ -90,8 +94,6 @@ Status Server::Init() {
   InstallConfigHooks();
   store::Hooks().is_replica = !cfg.replicaof.empty();
 
-  poller_ = std::make_unique<net::Poller>(io_);
-  if (Status ps = poller_->Init(); !ps.ok()) return ps;
   poller_->before_flush = [this] {
     persistence_->BeforeReplies();
     replication_->BeforeReplies();
@@ -157,6 +159,12 @@ int Server::Run() {
 void Server::InstallConfigHooks() {
   // Directives whose new value must reach running state at once.
   auto relog = [this] { return log::Setup(config_.v().loglevel, config_.v().logfile); };
+  for (const char* name : {"secure-allow", "secure-master-public-key", "secure-compression",
+                           "secure-compression-level", "secure-max-bandwidth", "secure-keepalive",
+                           "secure-timeout", "secure-rekey-interval", "secure-handshake-timeout",
+                           "secure-max-pending-handshakes", "secure-handshake-rate"}) {
+    config_.OnChange(name, [this] { return secure_->ApplyConfig(); });
+  }
   config_.OnChange("loglevel", relog);
   config_.OnChange("logfile", relog);
   config_.OnChange("appendonly",
@@ -187,6 +195,7 @@ bool Server::BeginShutdown() {
   state_.shutdown_requested = true;
   replication_->Stop();
   if (listener_) listener_->Stop();
+  if (secure_) secure_->Stop();
   // Close clients after their pending replies; then stop the loop.
   std::vector<cmd::ClientState*> clients;
   for (auto& [id, c] : state_.clients) clients.push_back(c);

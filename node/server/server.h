@@ -26,6 +26,7 @@
 #include "node/net/poller.h"
 #include "node/replication/service.h"
 #include "node/server/persistence_service.h"
+#include "node/server/secure_service.h"
 
 namespace cairn::server {
 
@@ -63,6 +64,7 @@ class Server {
   std::unique_ptr<net::Poller> poller_;
   std::unique_ptr<net::Listener> listener_;
   std::unique_ptr<PersistenceService> persistence_;
+  std::unique_ptr<SecureService> secure_;
   std::unique_ptr<repl::ReplicationService> replication_;
   bool stopping_ = false;
   boost::asio::steady_timer cron_timer_;
