@@ -59,6 +59,7 @@ ReplicaLink::ReplicaLink(ReplicationMaster& master, std::unique_ptr<net::ByteStr
   created_ms = base::NowMs();
   ack_time_ms = created_ms;
   capa_eof = from.capa_eof;
+  compressing_transport = from.compressing_transport;
   capa_psync2 = from.capa_psync2;
   listening_port = from.listening_port;
   ip = from.ip;
@@ -461,11 +462,12 @@ void ReplicationMaster::SetupFullResync(ReplicaLink& l, int64_t offset) {
 
 void ReplicationMaster::StartBgsaveForReplication() {
   const auto& cfg = config_.v();
-  bool any = false, all_eof = true;
+  bool any = false, all_eof = true, all_compressing = true;
   for (auto& l : links_) {
     if (l->closed() || l->state != LinkState::kWaitBgsaveStart) continue;
     any = true;
     all_eof = all_eof && l->capa_eof;
+    all_compressing = all_compressing && l->compressing_transport;
   }
   if (!any) return;
   const bool diskless = cfg.repl_diskless_sync && all_eof;
@@ -487,7 +489,13 @@ void ReplicationMaster::StartBgsaveForReplication() {
       std::string mark(40, '0');
       static const char* kChars = "0123456789abcdef";
       for (auto& ch : mark) ch = kChars[randombytes_uniform(16)];
-      s = snapshots_.StartReplicationSave(fds[1], fds[0], mark);
+      // Through compressing channels only: strings go without LZF, so that zstd
+      // sees the real data (the disk form keeps rdbcompression: it is dump.rdb).
+      bool lzf = cfg.rdbcompression && !all_compressing;
+      if (cfg.rdbcompression && !lzf) {
+        log::Repl().info("Replicas are on compressing secure channels: RDB strings go without LZF");
+      }
+      s = snapshots_.StartReplicationSave(fds[1], fds[0], mark, lzf);
       if (!s.ok()) {
         ::close(fds[0]);
       } else {
@@ -499,7 +507,7 @@ void ReplicationMaster::StartBgsaveForReplication() {
     }
   } else {
     log::Repl().info("Starting BGSAVE for SYNC with target: disk");
-    s = snapshots_.StartReplicationSave(-1, -1, {});
+    s = snapshots_.StartReplicationSave(-1, -1, {}, cfg.rdbcompression);
     disk_child_for_replicas_ = s.ok();
   }
   if (!s.ok()) {

@@ -71,7 +71,10 @@ class SnapshotSource {
   virtual bool DiskSaveInProgress() const = 0;
   // pipe_fd < 0: a BGSAVE to the RDB file. Else the child writes to pipe_fd
   // and closes its copy of read_fd (the parent's end).
-  virtual Status StartReplicationSave(int pipe_fd, int read_fd, const std::string& eof_mark) = 0;
+  // `lzf`: compress strings with LZF (rdbcompression); false when every target's
+  // transport compresses anyway (LZF output defeats zstd and costs CPU twice).
+  virtual Status StartReplicationSave(int pipe_fd, int read_fd, const std::string& eof_mark,
+                                      bool lzf) = 0;
   // Ends a diskless transfer's child (its last replica is gone).
   virtual void AbortReplicationSave() = 0;
   virtual std::string RdbPath() const = 0;
@@ -88,6 +91,7 @@ struct ReplicaHello {
   std::string ip;  // REPLCONF ip-address
   bool capa_eof = false;
   bool capa_psync2 = false;
+  bool compressing_transport = false;  // came through a secure channel with compression
 };
 
 enum class LinkState { kWaitBgsaveStart, kWaitBgsaveEnd, kSendBulk, kOnline };
@@ -131,6 +135,7 @@ class ReplicaLink : public cmd::ClientIo, public std::enable_shared_from_this<Re
   int64_t created_ms = 0;
   bool start_stream_on_ack = false;  // diskless: online at the first ACK
   bool capa_eof = false;
+  bool compressing_transport = false;
   bool capa_psync2 = false;
   bool pre_psync = false;  // SYNC: no ACKs expected
   std::string ip;

@@ -353,6 +353,7 @@ bool ReplicationService::Sync(cmd::ClientState& c, const std::vector<std::string
   hello.ip = c.repl_announced_ip;
   hello.capa_eof = c.repl_capa_eof;
   hello.capa_psync2 = c.repl_capa_psync2;
+  hello.compressing_transport = c.secure_compressed;
   c.handoff = [this, hello, argv](std::unique_ptr<net::ByteStream> stream, std::string unread,
                                   std::string unsent) {
     master_.AcceptReplica(hello, argv, std::move(stream), std::move(unread), std::move(unsent));

@@ -335,14 +335,15 @@ class PipeSink : public persist::RdbSink {
 }  // namespace
 
 Status PersistenceService::StartReplicationSave(int pipe_fd, int read_fd,
-                                                const std::string& eof_mark) {
+                                                const std::string& eof_mark, bool lzf) {
   if (pipe_fd < 0) {
     if (Status s = StartBackgroundSave(); !s.ok()) return s;
     return Status::Ok();
   }
   auto& ps = state_.persist;
   const auto& dbs = state_.dbs;
-  const persist::RdbWriteOptions opts = WriteOptions();
+  persist::RdbWriteOptions opts = WriteOptions();
+  opts.compression = lzf;
   int64_t fork_us = 0;
   auto child = persist::ForkedChild::Start(
       [&](persist::ChildReport* report) {
@@ -406,9 +407,9 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
     if (e.ok())
       log::Persist().info("Background RDB transfer terminated with success");
     else
-      log::Persist().warn("Background transfer {}", e.signal ? "terminated by signal " +
-                                                                   std::to_string(e.signal)
-                                                             : std::string("error"));
+      log::Persist().warn(
+          "Background transfer {}",
+          e.signal ? "terminated by signal " + std::to_string(e.signal) : std::string("error"));
     ps.child = cmd::ChildKind::kNone;
     child_.reset();
     child_to_pipe_ = false;

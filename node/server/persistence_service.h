@@ -78,7 +78,8 @@ class PersistenceService : public cmd::PersistenceControl,
   // Forks an RDB child for replication: to dir/dbfilename (pipe_fd < 0), or
   // to pipe_fd as "$EOF:<mark>\r\n<rdb><mark>" (diskless; the parent keeps
   // its own end and the child's copy is closed here).
-  Status StartReplicationSave(int pipe_fd, int read_fd, const std::string& eof_mark) override;
+  Status StartReplicationSave(int pipe_fd, int read_fd, const std::string& eof_mark,
+                              bool lzf) override;
   void AbortReplicationSave() override {
     if (child_to_pipe_) KillChild();
   }
@@ -121,7 +122,7 @@ class PersistenceService : public cmd::PersistenceControl,
   config::Config& config_;
   std::unique_ptr<AofManager> aof_;
   std::unique_ptr<persist::ForkedChild> child_;
-  std::string child_target_;  // the file the child writes (dump.rdb, or the rewrite's temp)
+  std::string child_target_;    // the file the child writes (dump.rdb, or the rewrite's temp)
   bool child_to_pipe_ = false;  // a diskless replication child
   std::map<std::string, std::string> startup_aux_;
   int64_t dirty_before_bgsave_ = 0;

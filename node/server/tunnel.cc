@@ -193,11 +193,13 @@ int RunTunnel(const std::vector<std::string>& args) {
                        listen_host, secure->port(), target_host, target_port,
                        crypto::KeyToBase64(pair->public_key));
   }
+  // Both live until io.run() returns: the accept loop's handlers refer to them.
+  crypto::InitiatorConfig ic;
+  std::function<void(size_t)> accept;
   if (client) {
     if (!r.count("peer-key")) return Fail("--peer-key (the server side's public key) is required");
     auto peer = crypto::KeyFromBase64(r["peer-key"].as<std::string>());
     if (!peer.ok()) return Fail("--peer-key: " + peer.status().message());
-    crypto::InitiatorConfig ic;
     ic.local_private = pair->private_key;
     ic.remote_public = *peer;
     ic.psk = psk;
@@ -206,7 +208,7 @@ int RunTunnel(const std::vector<std::string>& args) {
     ic.counters = counters;
     ic.label = target_host + ":" + std::to_string(target_port);
     plain = std::move(*acceptors);
-    std::function<void(size_t)> accept = [&](size_t i) {
+    accept = [&](size_t i) {
       plain[i]->async_accept([&, i](const error_code& ec, tcp::socket sock) {
         if (ec == asio::error::operation_aborted) return;
         if (!ec) {
