@@ -458,3 +458,25 @@ TEST_CASE("docs/configuration.md documents every directive") {
     CHECK(doc.find("| `" + std::string(d.name) + "` |") != std::string::npos);
   }
 }
+
+TEST_CASE("ParseRate reads rates as tc writes them") {
+  int64_t r = -1;
+  CHECK(cairn::config::ParseRate("8mbit", &r));
+  CHECK(r == 1000000);
+  CHECK(cairn::config::ParseRate("500kbit", &r));
+  CHECK(r == 62500);
+  CHECK(cairn::config::ParseRate("2mbps", &r));
+  CHECK(r == 2000000);
+  CHECK(cairn::config::ParseRate("1.5MBit", &r));
+  CHECK(r == 187500);
+  CHECK(cairn::config::ParseRate("100000", &r));
+  CHECK(r == 100000);
+  CHECK(cairn::config::ParseRate("0", &r));
+  CHECK(r == 0);
+  CHECK(cairn::config::ParseRate("1bit", &r));
+  CHECK(r == 1);  // never a stalled channel from rounding
+  CHECK_FALSE(cairn::config::ParseRate("fast", &r));
+  CHECK_FALSE(cairn::config::ParseRate("8 mbit", &r));
+  CHECK_FALSE(cairn::config::ParseRate("-1mbit", &r));
+  CHECK_FALSE(cairn::config::ParseRate("", &r));
+}
