@@ -65,8 +65,15 @@ Tai64n Tai64nFromUnixNanos(int64_t unix_nanos) {
 }
 
 Tai64n Tai64nNow() {
+  // Strictly increasing within the process even when two handshakes fall in the same
+  // millisecond (a reconnect right after a cut), or the clock steps back a little:
+  // the responder refuses a timestamp that is not newer than the last one.
+  static int64_t last_ms = 0;
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  return Tai64nFromUnixNanos(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+  int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+  if (ms <= last_ms) ms = last_ms + 1;
+  last_ms = ms;
+  return Tai64nFromUnixNanos(ms * 1000000);
 }
 
 Key Mac1Key(const Key& responder_public) {

@@ -43,6 +43,7 @@ using Tai64n = std::array<uint8_t, kTimestampLen>;
 // TAI64N label for a Unix time in nanoseconds (2^62 + seconds, big-endian; then
 // nanoseconds, rounded down to a millisecond so the stamp is no fine clock).
 Tai64n Tai64nFromUnixNanos(int64_t unix_nanos);
+// Now, but always after the previous call in this process (one event-loop thread).
 Tai64n Tai64nNow();
 
 // The two directions of an established channel.
