@@ -16,9 +16,9 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr size_t kMaxPlain = 256 * 1024;   // opened, waiting for the user
-constexpr size_t kSealAhead = 256 * 1024;  // sealed, waiting for the socket
-constexpr size_t kSealStep = 64 * 1024;    // user bytes sealed per step
+constexpr size_t kMaxPlain = 256 * 1024;          // opened, waiting for the user
+constexpr size_t kSealAhead = 256 * 1024;         // sealed, waiting for the socket
+constexpr size_t kSealStep = 4 * kMaxRecordBody;  // user bytes sealed per step: whole records
 constexpr size_t kReadBuf = kRecordHeaderLen + kMaxRecordLen + 64 * 1024;
 
 class ChannelCategoryImpl : public boost::system::error_category {

@@ -1,6 +1,7 @@
 // The node's secure port and channel connector; see secure_service.h.
 #include "node/server/secure_service.h"
 
+#include <sodium.h>
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -76,6 +77,7 @@ SecureService::SecureService(asio::io_context& io, net::Poller& poller, cmd::Ser
 
 SecureService::~SecureService() {
   Stop();
+  if (local_ && locked_) sodium_munlock(local_->private_key.data(), local_->private_key.size());
   crypto::Wipe(psk_.data(), psk_.size());
 }
 
@@ -113,6 +115,8 @@ Status SecureService::Init() {
     crypto::Wipe(key->data(), key->size());
     if (!pair.ok()) return pair.status();
     local_ = *pair;
+    // Keep the long-lived private key out of swap (best effort: RLIMIT_MEMLOCK).
+    locked_ = sodium_mlock(local_->private_key.data(), local_->private_key.size()) == 0;
   }
   if (!v.secure_psk_file.empty()) {
     auto psk = crypto::ReadKeyFile(v.secure_psk_file);

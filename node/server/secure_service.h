@@ -68,6 +68,7 @@ class SecureService {
   cmd::Dispatcher& dispatcher_;
   config::Config& config_;
   std::optional<crypto::KeyPair> local_;
+  bool locked_ = false;  // local_'s private key is mlock()ed
   crypto::Key psk_{};
   std::shared_ptr<crypto::TokenBucket> bucket_ = std::make_shared<crypto::TokenBucket>();
   std::shared_ptr<crypto::HandshakeCounters> counters_ =
