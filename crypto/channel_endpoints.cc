@@ -283,15 +283,29 @@ void SecureAcceptor::Begin(tcp::socket sock) {
                           Finish(p);
                           return;
                         }
-                        counters_->done++;
                         auto stats = std::make_shared<LinkStats>();
                         stats->label = peer.label;
                         stats->address = p->address;
                         stats->handshake_unix_ms = base::NowMs();
-                        log::Crypto().info("Secure channel established with {} ({})",
-                                           peer.label.empty() ? "peer" : peer.label, p->address);
                         auto stream = std::make_unique<SecureStream>(
                             std::move(p->socket), std::move(*keys), options_, bucket_, stats);
+                        // Done once the peer's first record opens: a replica with another
+                        // PSK fails on our response and never sends one.
+                        std::string who =
+                            (peer.label.empty() ? "peer" : peer.label) + " (" + p->address + ")";
+                        auto counters = counters_;
+                        stream->OnConfirmation(
+                            [counters, who] {
+                              counters->done++;
+                              log::Crypto().info("Secure channel established with {}", who);
+                            },
+                            [counters, who] {
+                              counters->failed++;
+                              log::Crypto().warn(
+                                  "Secure channel with {} ended before its first record: the "
+                                  "peer refused our response (different secure-psk-file?)",
+                                  who);
+                            });
                         pending_.remove(p);
                         on_accept_(std::move(stream), peer, stats);
                       });

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <set>
+#include <vector>
 
 #include "node/base/clock.h"
 #include "node/base/log.h"
@@ -94,6 +96,16 @@ int64_t TokenBucket::WaitUs(size_t n, int64_t now_us) {
 
 // ---- Core ----
 
+namespace {
+// Every live Core, so that a process that stops can end them all: a relay's stream is
+// owned by its own pending handlers (that is how a relay stays alive), a cycle that only
+// ending the stream breaks.
+std::set<SecureStream::Core*>& LiveCores() {
+  static std::set<SecureStream::Core*> live;
+  return live;
+}
+}  // namespace
+
 struct SecureStream::Core : std::enable_shared_from_this<Core> {
   tcp::socket socket;
   Session session;
@@ -129,6 +141,8 @@ struct SecureStream::Core : std::enable_shared_from_this<Core> {
   uint64_t wire_sent = 0;  // bytes the socket took
   Handler write_handler;
 
+  bool confirmed = false;
+  std::function<void()> on_confirmed, on_unconfirmed_close;
   int64_t last_send_ms = 0, last_recv_ms = 0, last_rekey_ms = 0;
   SessionStats reported{};
 
@@ -149,7 +163,10 @@ struct SecureStream::Core : std::enable_shared_from_this<Core> {
     if (!ec) local = EndpointText(l);
     socket.set_option(tcp::no_delay(true), ec);
     last_send_ms = last_recv_ms = last_rekey_ms = base::MonotonicUs() / 1000;
+    LiveCores().insert(this);
   }
+
+  ~Core() { LiveCores().erase(this); }
 
   void Start() {
     ReadSocket();
@@ -180,6 +197,11 @@ struct SecureStream::Core : std::enable_shared_from_this<Core> {
     if (closed) return;
     closed = true;
     if (stats) stats->open = false;
+    if (!confirmed && on_unconfirmed_close) {
+      auto fn = std::move(on_unconfirmed_close);
+      on_confirmed = on_unconfirmed_close = nullptr;
+      fn();
+    }
     error_code ignore;
     tick.cancel();
     pace.cancel();
@@ -250,6 +272,12 @@ struct SecureStream::Core : std::enable_shared_from_this<Core> {
     }
     rpos += *r;
     Report();
+    if (!confirmed && session.stats().records_in > 0) {
+      confirmed = true;
+      auto fn = std::move(on_confirmed);
+      on_confirmed = on_unconfirmed_close = nullptr;
+      if (fn) fn();
+    }
     if (session.peer_closed()) {
       peer_eof = true;
       std::string reason = session.close_reason();
@@ -464,6 +492,17 @@ void SecureStream::AsyncWrite(const void* data, size_t len, Handler h) {
 }
 
 void SecureStream::Close() { core_->CloseWithReason("closed"); }
+
+void SecureStream::OnConfirmation(std::function<void()> confirmed,
+                                  std::function<void()> closed_unconfirmed) {
+  core_->on_confirmed = std::move(confirmed);
+  core_->on_unconfirmed_close = std::move(closed_unconfirmed);
+}
+
+void SecureStream::CloseAll(std::string_view reason) {
+  std::vector<Core*> live(LiveCores().begin(), LiveCores().end());
+  for (Core* c : live) c->CloseWithReason(reason);
+}
 
 void SecureStream::CloseWithReason(std::string_view reason) { core_->CloseWithReason(reason); }
 

@@ -87,9 +87,17 @@ class SecureStream : public net::ByteStream {
 
   // Sends CLOSE with `reason` before closing (the peer logs it).
   void CloseWithReason(std::string_view reason);
+  // The responder's confirmation: `confirmed` runs when the first record from the peer
+  // opens (only then has the initiator proved it derived the same keys, PSK included);
+  // `closed_unconfirmed` runs if the channel ends before that.
+  void OnConfirmation(std::function<void()> confirmed, std::function<void()> closed_unconfirmed);
+  // Ends every open channel of the process (at shutdown): pending operations fail,
+  // which releases relays that own their streams.
+  static void CloseAll(std::string_view reason);
+
+  struct Core;
 
  private:
-  struct Core;
   std::shared_ptr<Core> core_;
 };
 

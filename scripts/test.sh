@@ -2,8 +2,9 @@
 # Cairn's full test run (README: `scripts/test.sh`; CI: .ci/run). Three stages:
 #   1. RelWithDebInfo build in build/, every ctest (unit, integration, interop);
 #   2. ASan+UBSan build in build-asan/, unit tests and the integration suite;
-#   3. clang libFuzzer build in build-fuzz/, the RESP parser and the RDB loader
-#      fuzzed for a bounded time (half each) from tests/fuzz/corpus/{resp,rdb}.
+#   3. clang libFuzzer build in build-fuzz/, the RESP parser, the RDB loader and the
+#      secure channel's record reader fuzzed for a bounded time (a third each) from
+#      tests/fuzz/corpus/{resp,rdb,channel}.
 # Every stage runs even if an earlier one failed; the exit code is non-zero if
 # any failed. Knobs: CAIRN_JOBS (2), CAIRN_FUZZ_SECONDS (60), CAIRN_STAGES
 # ("release asan fuzz").
@@ -58,19 +59,25 @@ if want fuzz; then
   log "libFuzzer build (build-fuzz/)"
   if CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCAIRN_FUZZ=ON -DCAIRN_TESTS=OFF >/dev/null &&
-    ninja -C build-fuzz -j"$jobs" resp_parser_fuzz rdb_loader_fuzz; then
-    # The budget is split: half for the RESP parser, the rest for the RDB loader
-    # (each at least 1 s: libFuzzer reads -max_total_time=0 as "no limit").
-    resp_seconds=$((fuzz_seconds / 2 > 0 ? fuzz_seconds / 2 : 1))
-    rdb_seconds=$((fuzz_seconds - resp_seconds > 0 ? fuzz_seconds - resp_seconds : 1))
+    ninja -C build-fuzz -j"$jobs" resp_parser_fuzz rdb_loader_fuzz channel_records_fuzz; then
+    # The budget is split in thirds: the RESP parser, the channel's records, the RDB
+    # loader gets the rest (each at least 1 s: libFuzzer reads -max_total_time=0 as
+    # "no limit").
+    resp_seconds=$((fuzz_seconds / 3 > 0 ? fuzz_seconds / 3 : 1))
+    channel_seconds=$resp_seconds
+    rdb_seconds=$((fuzz_seconds - 2 * resp_seconds > 0 ? fuzz_seconds - 2 * resp_seconds : 1))
     log "fuzzing the RESP parser for ${resp_seconds}s"
     # New inputs go to a scratch dir; the checked-in seed corpus stays as it is.
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    mkdir -p "$work/resp" "$work/rdb"
+    mkdir -p "$work/resp" "$work/rdb" "$work/channel"
     build-fuzz/tests/fuzz/resp_parser_fuzz -max_total_time="$resp_seconds" -timeout=10 \
       -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
       "$work/resp" tests/fuzz/corpus/resp || failed+=("fuzz (crash input in build-fuzz/)")
+    log "fuzzing the secure channel's record reader for ${channel_seconds}s"
+    build-fuzz/tests/fuzz/channel_records_fuzz -max_total_time="$channel_seconds" -timeout=10 \
+      -rss_limit_mb=2048 -max_len=200000 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+      "$work/channel" tests/fuzz/corpus/channel || failed+=("fuzz channel (crash input in build-fuzz/)")
     log "fuzzing the RDB loader for ${rdb_seconds}s"
     # The shared RDB vectors, when present, are an extra read-only corpus (libFuzzer
     # writes new inputs only to the first dir, the scratch one).

@@ -196,6 +196,7 @@ bool Server::BeginShutdown() {
   replication_->Stop();
   if (listener_) listener_->Stop();
   if (secure_) secure_->Stop();
+  crypto::SecureStream::CloseAll("shutting down");
   // Close clients after their pending replies; then stop the loop.
   std::vector<cmd::ClientState*> clients;
   for (auto& [id, c] : state_.clients) clients.push_back(c);

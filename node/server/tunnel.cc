@@ -251,6 +251,14 @@ int RunTunnel(const std::vector<std::string>& args) {
                        crypto::KeyToBase64(pair->public_key));
   }
   io.run();
+  crypto::SecureStream::CloseAll("tunnel stopping");
+  if (secure) secure->Stop();
+  for (auto& a : plain) {
+    error_code ignore;
+    a->close(ignore);
+  }
+  io.restart();
+  io.poll();  // the failed operations' handlers release what they hold
   return 0;
 }
 

@@ -42,39 +42,46 @@ struct Link {
   }
 };
 
-// Writes `data` in random pieces, each after the previous completed.
-void WriteAll(SecureStream& s, const std::string& data, std::mt19937& rng, bool* done) {
+using Loop = std::shared_ptr<std::function<void()>>;
+
+// Writes `data` in random pieces, each after the previous completed. The caller keeps
+// the returned loop alive while the io_context runs.
+Loop WriteAll(SecureStream& s, const std::string& data, std::mt19937& rng, bool* done) {
   auto pos = std::make_shared<size_t>(0);
   auto step = std::make_shared<std::function<void()>>();
-  *step = [&s, &data, &rng, done, pos, step]() {
+  auto* self = step.get();
+  *step = [&s, &data, &rng, done, pos, self]() {
     if (*pos == data.size()) {
       *done = true;
       return;
     }
     size_t n = std::min(data.size() - *pos, std::uniform_int_distribution<size_t>(1, 300000)(rng));
-    s.AsyncWrite(data.data() + *pos, n, [pos, n, step](const error_code& ec, size_t k) {
+    s.AsyncWrite(data.data() + *pos, n, [pos, n, self](const error_code& ec, size_t k) {
       REQUIRE_FALSE(ec);
       REQUIRE(k == n);
       *pos += n;
-      (*step)();
+      (*self)();
     });
   };
   (*step)();
+  return step;
 }
 
-void ReadAll(SecureStream& s, std::string* out, size_t want, std::mt19937& rng) {
+Loop ReadAll(SecureStream& s, std::string* out, size_t want, std::mt19937& rng) {
   auto buf = std::make_shared<std::vector<char>>(200000);
   auto step = std::make_shared<std::function<void()>>();
-  *step = [&s, out, want, &rng, buf, step]() {
+  auto* self = step.get();
+  *step = [&s, out, want, &rng, buf, self]() {
     if (out->size() >= want) return;
     size_t n = std::uniform_int_distribution<size_t>(1, buf->size())(rng);
-    s.AsyncReadSome(buf->data(), n, [out, buf, step](const error_code& ec, size_t k) {
+    s.AsyncReadSome(buf->data(), n, [out, buf, self](const error_code& ec, size_t k) {
       REQUIRE_FALSE(ec);
       out->append(buf->data(), k);
-      (*step)();
+      (*self)();
     });
   };
   (*step)();
+  return step;
 }
 
 std::string Payload(size_t n, std::mt19937& rng, bool compressible) {
@@ -97,10 +104,9 @@ TEST_CASE("SecureStream: random writes and reads both ways deliver every byte", 
     std::string ba = Payload(2 << 20, rng, false);
     bool wrote_ab = false, wrote_ba = false;
     std::string got_ab, got_ba;
-    WriteAll(*link.a, ab, rng, &wrote_ab);
-    WriteAll(*link.b, ba, rng, &wrote_ba);
-    ReadAll(*link.b, &got_ab, ab.size(), rng);
-    ReadAll(*link.a, &got_ba, ba.size(), rng);
+    Loop loops[] = {WriteAll(*link.a, ab, rng, &wrote_ab), WriteAll(*link.b, ba, rng, &wrote_ba),
+                    ReadAll(*link.b, &got_ab, ab.size(), rng),
+                    ReadAll(*link.a, &got_ba, ba.size(), rng)};
     for (int i = 0; i < 2000 && (got_ab.size() < ab.size() || got_ba.size() < ba.size()); ++i) {
       link.io.run_for(std::chrono::milliseconds(10));
     }
