@@ -348,8 +348,8 @@ void ReplicationMaster::AcceptReplica(const ReplicaHello& c, std::vector<std::st
   if (l->closed()) return;
   log::Repl().info("Replica {} asks for synchronization", l->Name());
   const bool psync = base::EqualsNoCase(argv[0], "psync");
+  int64_t off = 0;  // PSYNC's offset: the replica's history ends at off - 1
   if (psync) {
-    int64_t off = 0;
     if (!base::ParseInt64(argv[2], &off)) {
       l->Send("-ERR value is not an integer or out of range\r\n");
       l->Drop("bad PSYNC offset");
@@ -365,9 +365,10 @@ void ReplicationMaster::AcceptReplica(const ReplicaHello& c, std::vector<std::st
   }
   state_.repl_stats.sync_full++;
   l->state = LinkState::kWaitBgsaveStart;
-  if (psync && argv[1] != "?") {
+  if (psync && argv[1] != "?" && off > 1) {
     // The tutorials' disaster: a master restarted without persistence comes
     // back empty and its replicas, which still hold the data, copy the void.
+    // (Offset 1 is an empty history: a fresh replica offering its own id.)
     const auto& c = config_.v();
     if (state_.KeyCount() == 0 && c.save_points.empty() && !c.appendonly)
       log::Repl().warn(

@@ -32,6 +32,10 @@ def test_master_restarted_empty_is_reported_loudly_on_both_sides(start_cairn):
     replica = start_cairn("--replicaof", "127.0.0.1", str(master.port))
     r = replica.client()
     wait_for(lambda: link_up(r) and r.dbsize() == 200, 20, "the replica to sync 200 keys")
+    # A write after the sync gives the replica history beyond offset 1 (a history that
+    # ends at offset 1 is what a fresh node offers: the master does not warn for it).
+    m.set("k199", "v199")
+    wait_for(lambda: r.info("replication")["slave_repl_offset"] > 1, 20, "the stream")
 
     # The master dies and comes back on the same port with nothing (save "" and no AOF).
     port = master.port
