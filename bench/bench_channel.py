@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -989,25 +988,7 @@ def steady_commands(rate, seconds, distinct_keys=50000, seed=19):
 def _writer(sock, cmds, batch, rate, pipe):
     """Child process: the pre-encoded commands in pipelined batches at `rate` per second."""
     total = len(cmds)
-    counts = {"replies": 0, "errors": 0}
-
-    def reader():
-        buf = b""
-        try:
-            while counts["replies"] < total:
-                chunk = sock.recv(1 << 16)
-                if not chunk:
-                    break
-                buf += chunk
-                lines = buf.split(b"\r\n")
-                buf = lines.pop()
-                counts["replies"] += len(lines)
-                counts["errors"] += sum(1 for ln in lines if ln.startswith(b"-"))
-        except OSError:
-            pass
-
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
+    t, counts = servers.count_replies(sock, total)
     pipe.send("ready")
     t0 = time.monotonic()
     late = 0.0

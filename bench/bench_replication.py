@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -399,25 +398,7 @@ def _writer(port, batches, batch, rate, seconds, pipe):
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     n_batches = max(1, int(rate * seconds / batch))
     total = n_batches * batch
-    counts = {"replies": 0, "errors": 0}
-
-    def reader():
-        buf = b""
-        try:
-            while counts["replies"] < total:
-                chunk = sock.recv(1 << 16)
-                if not chunk:
-                    break
-                buf += chunk
-                lines = buf.split(b"\r\n")
-                buf = lines.pop()
-                counts["replies"] += len(lines)
-                counts["errors"] += sum(1 for ln in lines if ln.startswith(b"-"))
-        except OSError:
-            pass
-
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
+    t, counts = servers.count_replies(sock, total)
     pipe.send("ready")
     t0 = time.monotonic()
     late = 0.0

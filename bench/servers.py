@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -85,3 +86,29 @@ def start_pair(cairn_bin, redis_bin, extra=()):
         redis.stop()
         raise
     return redis, cairn
+
+
+def count_replies(sock, total):
+    """Starts a thread that reads RESP replies of single-line form (+OK, -ERR ...) from
+    `sock` until `total` arrived or the socket ends; returns (thread, counts) where
+    counts holds "replies" and "errors"."""
+    counts = {"replies": 0, "errors": 0}
+
+    def reader():
+        buf = b""
+        try:
+            while counts["replies"] < total:
+                chunk = sock.recv(1 << 16)
+                if not chunk:
+                    break
+                buf += chunk
+                lines = buf.split(b"\r\n")
+                buf = lines.pop()
+                counts["replies"] += len(lines)
+                counts["errors"] += sum(1 for ln in lines if ln.startswith(b"-"))
+        except OSError:
+            pass
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    return t, counts
