@@ -11,6 +11,7 @@
 #include "node/base/log.h"
 #include "node/config/config.h"
 #include "node/server/server.h"
+#include "node/server/snapshot_cli.h"
 #include "node/server/tunnel.h"
 
 namespace cairn::server {
@@ -30,6 +31,9 @@ constexpr const char* kUsage =
     "                     cairn pubkey < node.key\n"
     "  tunnel ...         Carry any TCP connection through the secure channel, like\n"
     "                     spiped (cairn tunnel --help)\n"
+    "  snapshot list|verify|prune --dir DIR\n"
+    "                     A backup node's snapshot directory, offline\n"
+    "                     (cairn snapshot --help)\n"
     "\n"
     "Options:\n"
     "  -h, --help         Show this help (also: cairn <command> --help)\n"
@@ -135,6 +139,7 @@ int Main(int argc, char** argv) {
     if (cmd == "genkey") return RunGenkey(rest);
     if (cmd == "pubkey") return RunPubkey(rest);
     if (cmd == "tunnel") return RunTunnel(rest);
+    if (cmd == "snapshot") return RunSnapshot(rest);
   }
   cxxopts::Options opts("cairn", "Cairn: encrypted WAN backup replicator for Redis data");
   opts.add_options()("h,help", "Show help")("v,version", "Show the version");
