@@ -298,7 +298,7 @@ def replay(link, cap, split=None, before_chunk=None):
     the replica, all of them before the first of their replies) and, after an EOF-marked
     RDB, the first REPLCONF ACK (a Redis master streams nothing before it). `split=1`
     sends the bytes after the handshake one at a time. before_chunk(index) runs before
-    each m2r chunk. Returns {chunk index: monotonic time it was sent}."""
+    each m2r chunk. Returns {chunk index: monotonic time just before it was sent}."""
     hs = cap.handshake()
     r2m_chunk = {}  # handshake event index -> index of the r2m chunk holding it
     for k, e in enumerate(hs):
@@ -335,6 +335,9 @@ def replay(link, cap, split=None, before_chunk=None):
         data = cap.m2r[off:off + ln]
         if split and need >= len(hs):
             handshake_done = True
+        # Taken before the send: the replica may answer (a GETACK's ACK) before sendall
+        # returns to this thread on a loaded machine.
+        sent_at = time.monotonic()
         try:
             if split and handshake_done:
                 for b in range(0, len(data), split):
@@ -347,7 +350,7 @@ def replay(link, cap, split=None, before_chunk=None):
             # as the captured one did); the caller checks that it had to.
             link.wait_closed("%s: the replica reset the link at m2r @%d" % (cap.name, off))
             return sent
-        sent[i] = time.monotonic()
+        sent[i] = sent_at
         if diskless_end is not None and off < diskless_end <= off + ln:
             await_ack_since = sent[i]
     return sent
