@@ -5,7 +5,7 @@
 # happened, secure-allow follows CONFIG SET (a revoked key is refused and named in the
 # log), the RDB of a sync through a compressing channel skips LZF, and the startup
 # errors a user meets (loose key file, secure-port without a key) are clear.
-# Bad input of every kind is tests/interop/test_secure_faults.py; stock Redis through
+# Bad input of every kind is tests/interop/test_secure_{handshake,record}_faults.py; stock Redis through
 # `cairn tunnel` is tests/interop/test_secure_tunnel.py.
 import json
 import os
