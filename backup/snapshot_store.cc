@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -21,10 +20,6 @@ namespace {
 
 constexpr const char* kRdbSuffix = ".rdb";
 constexpr const char* kMetaSuffix = ".meta";
-
-Status Errno(const std::string& what, int err) {
-  return Status::IOError(what + ": " + std::strerror(err));
-}
 
 bool ReadWhole(const std::string& path, std::string* out) {
   std::ifstream f(path, std::ios::binary);
@@ -159,7 +154,7 @@ Result<SnapshotMeta> ParseManifest(const std::string& text) {
 
 Result<std::vector<SnapshotMeta>> ListSnapshots(const std::string& dir, const std::string& prefix) {
   DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return Errno("snapshot directory " + dir, errno);
+  if (d == nullptr) return ErrnoStatus("snapshot directory " + dir, errno);
   std::vector<SnapshotMeta> out;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
@@ -252,7 +247,7 @@ Result<std::vector<RetentionDecision>> PruneSnapshots(const std::string& dir,
   for (const auto& d : decisions) {
     if (d.keep) continue;
     std::string path = dir + "/" + d.snapshot.name;
-    if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("removing " + path, errno);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("removing " + path, errno);
     unlink((path + kMetaSuffix).c_str());
     removed = true;
   }

@@ -20,11 +20,10 @@ std::string AddressOf(const tcp::socket& s) {
   auto ep = s.remote_endpoint(ec);
   if (ec) return "?";
   auto a = ep.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped())
-    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  std::string ip = a.to_string();
-  if (a.is_v6()) ip = "[" + ip + "]";
-  return ip + ":" + std::to_string(ep.port());
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    ep = tcp::endpoint(asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()), ep.port());
+  }
+  return net::EndpointText(ep);
 }
 
 std::string IpOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
@@ -56,13 +55,7 @@ void Initiate(tcp::socket socket, const InitiatorConfig& config, InitiateHandler
     }
   };
   auto s = std::make_shared<State>(std::move(socket), std::move(h));
-  s->config.local_private = config.local_private;
-  s->config.remote_public = config.remote_public;
-  s->config.psk = config.psk;
-  s->config.options = config.options;
-  s->config.bucket = config.bucket;
-  s->config.counters = config.counters;
-  s->config.label = config.label;
+  s->config = config;
   auto init = Initiator::Create(config.local_private, config.remote_public, config.psk);
   Result<Bytes> msg = init.ok() ? (*init)->WriteInitiation(Tai64nNow()) : init.status();
   if (!msg.ok()) {

@@ -39,12 +39,6 @@ class ChannelCategoryImpl : public boost::system::error_category {
   }
 };
 
-std::string EndpointText(const tcp::endpoint& ep) {
-  std::string ip = ep.address().to_string();
-  if (ep.address().is_v6()) ip = "[" + ip + "]";
-  return ip + ":" + std::to_string(ep.port());
-}
-
 }  // namespace
 
 const boost::system::error_category& ChannelCategory() {
@@ -158,9 +152,9 @@ struct SecureStream::Core : std::enable_shared_from_this<Core> {
         pace(socket.get_executor()) {
     error_code ec;
     auto p = socket.remote_endpoint(ec);
-    if (!ec) peer = EndpointText(p);
+    if (!ec) peer = net::EndpointText(p);
     auto l = socket.local_endpoint(ec);
-    if (!ec) local = EndpointText(l);
+    if (!ec) local = net::EndpointText(l);
     socket.set_option(tcp::no_delay(true), ec);
     last_send_ms = last_recv_ms = last_rekey_ms = base::MonotonicUs() / 1000;
     LiveCores().insert(this);

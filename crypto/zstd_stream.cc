@@ -38,16 +38,12 @@ Status ZstdCompressor::Flush(const Sink& sink) { return Run({}, true, sink); }
 Status ZstdCompressor::Run(std::span<const uint8_t> in, bool flush, const Sink& sink) {
   uint8_t buf[32 * 1024];
   ZSTD_inBuffer input{in.data(), in.size(), 0};
-  bytes_in_ += in.size();
   for (;;) {
     ZSTD_outBuffer output{buf, sizeof buf, 0};
     size_t left =
         ZSTD_compressStream2(cctx_, &output, &input, flush ? ZSTD_e_flush : ZSTD_e_continue);
     if (ZSTD_isError(left)) return ZstdError("zstd compression", left);
-    if (output.pos > 0) {
-      bytes_out_ += output.pos;
-      sink(std::span<const uint8_t>(buf, output.pos));
-    }
+    if (output.pos > 0) sink(std::span<const uint8_t>(buf, output.pos));
     // continue: done once the input is taken; flush: once zstd reports nothing left.
     if (flush ? left == 0 : input.pos == input.size && output.pos < output.size) break;
   }

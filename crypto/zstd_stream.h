@@ -35,13 +35,10 @@ class ZstdCompressor {
   Status Compress(std::span<const uint8_t> in, const Sink& sink);
   // Everything fed so far reaches `sink` as a complete block (the stream stays open).
   Status Flush(const Sink& sink);
-  uint64_t bytes_in() const { return bytes_in_; }
-  uint64_t bytes_out() const { return bytes_out_; }
 
  private:
   Status Run(std::span<const uint8_t> in, bool flush, const Sink& sink);
   ZSTD_CCtx* cctx_;
-  uint64_t bytes_in_ = 0, bytes_out_ = 0;
 };
 
 class ZstdDecompressor {

@@ -70,10 +70,7 @@ struct ClientState {
   std::string lib_ver;
   std::string addr;   // "ip:port" of the peer
   std::string laddr;  // "ip:port" of our end
-  // Came through the secure port: the allowed peer's label (else empty), and
-  // whether that channel compresses what this node sends.
-  std::string secure_peer;
-  bool secure = false;
+  // Came through the secure port on a channel that compresses what this node sends.
   bool secure_compressed = false;
   int db_index = 0;
   int resp = 2;

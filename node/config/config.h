@@ -185,7 +185,6 @@ struct Values {
   std::vector<std::string> secure_bind = {"*", "-::*"};
   std::string secure_private_key;
   std::vector<std::pair<std::string, std::string>> secure_allow;  // base64 key, label
-  bool secure_allow_seen = false;                                 // a file line was read
   std::string secure_master_public_key;
   std::string secure_psk_file;
   bool secure_compression = true;

@@ -26,6 +26,9 @@
 
 namespace cairn::net {
 
+// "ip:port", "[ip6]:port": how streams name their ends (CLIENT LIST, logs).
+std::string EndpointText(const boost::asio::ip::tcp::endpoint& ep);
+
 class ByteStream {
  public:
   using Handler = std::function<void(const boost::system::error_code&, size_t)>;

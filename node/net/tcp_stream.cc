@@ -10,15 +10,11 @@ namespace cairn::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-namespace {
-
 std::string EndpointText(const tcp::endpoint& ep) {
   std::string ip = ep.address().to_string();
   if (ep.address().is_v6()) ip = "[" + ip + "]";
   return ip + ":" + std::to_string(ep.port());
 }
-
-}  // namespace
 
 TcpStream::TcpStream(tcp::socket socket) : socket_(std::move(socket)) {
   boost::system::error_code ec;

@@ -207,7 +207,7 @@ Result<std::optional<crypto::InitiatorConfig>> SecureService::InitiatorFor(const
 }
 
 void SecureService::OnAccept(std::unique_ptr<crypto::SecureStream> stream,
-                             const crypto::AllowedPeer& peer,
+                             const crypto::AllowedPeer& /*peer: its label is in stats*/,
                              std::shared_ptr<crypto::LinkStats> stats) {
   const auto& v = config_.v();
   if (state_.clients.size() >= static_cast<size_t>(v.maxclients)) {
@@ -224,8 +224,6 @@ void SecureService::OnAccept(std::unique_ptr<crypto::SecureStream> stream,
   std::string laddr = stream->LocalAddress();
   auto conn = std::make_shared<net::Connection>(sv[0], stats->address, laddr, io_, poller_, state_,
                                                 dispatcher_);
-  conn->client().secure = true;
-  conn->client().secure_peer = peer.label;
   conn->client().secure_compressed = v.secure_compression;
   conn->Start();
   asio::local::stream_protocol::socket relay_end(io_);
