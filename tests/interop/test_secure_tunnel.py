@@ -44,8 +44,8 @@ def load(node, seed, n=300):
         node.must(*cmd)
 
 
-def server_side(tunnels, client_key, server_key, target_port):
-    port = sh.harness.free_port()
+def server_side(tunnels, client_key, server_key, target_port, port=None):
+    port = port or sh.harness.free_port()
     t = tunnels.start("--secure-listen", "127.0.0.1:%d" % port, "--forward",
                       "127.0.0.1:%d" % target_port, "--private-key", server_key.path, "--allow",
                       client_key.public + ":offsite")
@@ -60,6 +60,21 @@ def client_side(tunnels, client_key, server_key, secure_port, listen_port=None):
     return t, port
 
 
+def cut_and_resume(master, replica, tunnel, restart):
+    """Cuts the channel (stops `tunnel`), writes meanwhile, calls restart(); the replica
+    must come back by partial resync with the write and the master's history."""
+    partial_before = int(master.stats()["sync_partial_ok"])
+    tunnel.stop()
+    rh.wait_link_down(replica)
+    master.must("SET", "during", "the cut")
+    restarted = restart()
+    assert restarted.proc.poll() is None
+    rh.wait_in_sync(master, replica, timeout=SYNC_TIMEOUT, what="after the cut")
+    assert int(master.stats()["sync_partial_ok"]) == partial_before + 1
+    assert replica.call("GET", "during") == b"the cut"
+    rh.assert_same_history(master, replica)
+
+
 def test_stock_redis_through_cairn_tunnel(cluster, tunnels):
     ck, sk = sh.NodeKey(tunnels.keydir, "client"), sh.NodeKey(tunnels.keydir, "server")
     master = cluster.start("redis")
@@ -70,16 +85,8 @@ def test_stock_redis_through_cairn_tunnel(cluster, tunnels):
     rh.wait_in_sync(master, replica, timeout=SYNC_TIMEOUT, what="full sync through the tunnel")
     load(master, 2, 50)
     rh.wait_in_sync(master, replica, timeout=SYNC_TIMEOUT, what="stream through the tunnel")
-    partial_before = int(master.stats()["sync_partial_ok"])
-    # Cut the channel: kill the client side, write meanwhile, start it again.
-    client.stop()
-    rh.wait_link_down(replica)
-    master.must("SET", "during", "the cut")
-    client_side(tunnels, ck, sk, secure_port, listen_port=plain_port)
-    rh.wait_in_sync(master, replica, timeout=SYNC_TIMEOUT, what="after the cut")
-    assert int(master.stats()["sync_partial_ok"]) == partial_before + 1
-    assert replica.call("GET", "during") == b"the cut"
-    rh.assert_same_history(master, replica)
+    cut_and_resume(master, replica, client,
+                   lambda: client_side(tunnels, ck, sk, secure_port, listen_port=plain_port)[0])
 
 
 def test_cairn_replica_reaches_stock_master_behind_the_tunnel(cluster, tunnels):
@@ -92,17 +99,8 @@ def test_cairn_replica_reaches_stock_master_behind_the_tunnel(cluster, tunnels):
     load(master, 4, 50)
     rh.wait_in_sync(master, replica, timeout=SYNC_TIMEOUT, what="stream")
     assert replica.info("secure")["secure_master_link"] == "channel"
-    partial_before = int(master.stats()["sync_partial_ok"])
-    server.stop()
-    rh.wait_link_down(replica)
-    master.must("SET", "during", "the cut")
-    server_side_again = tunnels.start("--secure-listen", "127.0.0.1:%d" % secure_port,
-                                      "--forward", "127.0.0.1:%d" % master.port,
-                                      "--private-key", sk.path, "--allow", rk.public)
-    assert server_side_again.proc.poll() is None
-    rh.wait_in_sync(master, replica, timeout=SYNC_TIMEOUT, what="after the cut")
-    assert int(master.stats()["sync_partial_ok"]) == partial_before + 1
-    rh.assert_same_history(master, replica)
+    cut_and_resume(master, replica, server,
+                   lambda: server_side(tunnels, rk, sk, master.port, port=secure_port)[0])
 
 
 def test_stock_replica_reaches_cairn_secure_port_through_the_tunnel(cluster, tunnels):
@@ -117,11 +115,5 @@ def test_stock_replica_reaches_cairn_secure_port_through_the_tunnel(cluster, tun
     rh.wait_in_sync(master, replica, timeout=SYNC_TIMEOUT, what="stream")
     sec = master.info("secure")
     assert "label=stock" in sec["peer0"], sec
-    partial_before = int(master.stats()["sync_partial_ok"])
-    client.stop()
-    rh.wait_link_down(replica)
-    master.must("SET", "during", "the cut")
-    client_side(tunnels, ck, mk, secure_port, listen_port=plain_port)
-    rh.wait_in_sync(master, replica, timeout=SYNC_TIMEOUT, what="after the cut")
-    assert int(master.stats()["sync_partial_ok"]) == partial_before + 1
-    rh.assert_same_history(master, replica)
+    cut_and_resume(master, replica, client,
+                   lambda: client_side(tunnels, ck, mk, secure_port, listen_port=plain_port)[0])
