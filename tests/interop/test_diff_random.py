@@ -19,6 +19,16 @@ KEYS = ["k%d" % i for i in range(8)]
 class Gen:
     def __init__(self, rng):
         self.r = rng
+        self.ttl_calls = 0
+
+    def flagged_ttl(self):
+        """Seconds for EXPIRE with NX/XX/GT/LT: never the value of the previous call, nor
+        1000 (what the other commands set), so that GT/LT never compare two deadlines
+        set within the same millisecond, whose order would depend on each server's clock
+        tick between the two commands. 700..999 stays below 1000 (LT wins against it),
+        3000.. above."""
+        self.ttl_calls += 1
+        return str(self.r.choice([700, 3000]) + self.ttl_calls % 300)
 
     def key(self):
         return self.r.choice(KEYS)
@@ -99,9 +109,8 @@ class Gen:
             ["DEL"] + self.keys(), ["EXISTS"] + self.keys(), ["TYPE", k], ["RENAME", k, self.key()],
             ["RENAMENX", k, self.key()], ["EXPIRE", k, "1000"], ["PERSIST", k], ["TTL", k],
             ["DBSIZE"], ["UNLINK", k], ["COPY", k, self.key()] + r.choice([[], ["REPLACE"]]),
-            # Never the same TTL as other commands set: GT/LT on equal values
-            # would depend on the milliseconds between the two servers.
-            ["EXPIRE", k, r.choice(["700", "2000"]), r.choice(["NX", "XX", "GT", "LT"])], ["TOUCH"] + self.keys(),
+            ["EXPIRE", k, self.flagged_ttl(), r.choice(["NX", "XX", "GT", "LT"])],
+            ["TOUCH"] + self.keys(),
         ])
 
     def lists(self):
