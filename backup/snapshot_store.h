@@ -50,8 +50,8 @@ Result<SnapshotMeta> ParseManifest(const std::string& text);
 Result<std::vector<SnapshotMeta>> ListSnapshots(const std::string& dir, const std::string& prefix);
 
 // Parses the whole RDB (CRC64 included) and fills size, checksum, keys, repl id and
-// offset; verified/verify_error tell the outcome. Memory: the dataset is loaded and
-// dropped (run it where that is affordable, or in a forked child).
+// offset; verified/verify_error tell the outcome. Every value is built and dropped at
+// once, so memory stays at the largest value, not the dataset.
 SnapshotMeta VerifySnapshotFile(const std::string& path, SnapshotMeta meta);
 
 // Writes `<dir>/<meta.name>.meta` atomically.

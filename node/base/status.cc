@@ -21,6 +21,8 @@ std::string Status::ToString() const {
       return "not supported: " + msg_;
     case StatusCode::kAborted:
       return "aborted: " + msg_;
+    case StatusCode::kRefused:
+      return "refused: " + msg_;
   }
   return msg_;
 }

@@ -17,6 +17,7 @@ enum class StatusCode {
   kIOError,          // the OS refused an operation (errno carried in the message)
   kNotSupported,     // valid input that Cairn deliberately does not handle
   kAborted,          // stopped on purpose (shutdown, peer went away)
+  kRefused,          // well-formed, but a policy says no (a backup node refusing a sync)
 };
 
 class [[nodiscard]] Status {
@@ -35,6 +36,7 @@ class [[nodiscard]] Status {
     return Status(StatusCode::kNotSupported, std::move(msg));
   }
   static Status Aborted(std::string msg) { return Status(StatusCode::kAborted, std::move(msg)); }
+  static Status Refused(std::string msg) { return Status(StatusCode::kRefused, std::move(msg)); }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -80,6 +80,7 @@ void RegisterAllCommands(CommandTable& t) {
   RegisterConfigCommands(t);
   RegisterPersistenceCommands(t);
   RegisterReplicationCommands(t);
+  RegisterBackupCommands(t);
 }
 
 }  // namespace cairn::cmd

@@ -118,5 +118,6 @@ void RegisterIntrospectionCommands(CommandTable& t);  // COMMAND (command_docs.c
 void RegisterConfigCommands(CommandTable& t);         // CONFIG
 void RegisterPersistenceCommands(CommandTable& t);    // SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE
 void RegisterReplicationCommands(CommandTable& t);    // REPLICAOF, ROLE, PSYNC, WAIT ...
+void RegisterBackupCommands(CommandTable& t);         // BACKUP (backup mode, snapshots)
 
 }  // namespace cairn::cmd

@@ -152,6 +152,10 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
     Reject(c, cmd, err::kReadonly);
     return;
   }
+  if (writes && !c.has(kMaster) && server_.backup != nullptr && server_.backup->WritesRefused()) {
+    Reject(c, cmd, err::kReadonlyBackup);
+    return;
+  }
   if (c.resp == 2 && InPubSubMode(c) &&
       !IsOneOf(*cmd, {"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
                       "psubscribe", "punsubscribe", "quit", "reset"})) {

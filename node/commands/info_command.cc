@@ -405,6 +405,10 @@ std::string GenerateInfo(ServerState& s, const std::vector<std::string>& request
     w.Section("Secure");
     for (const auto& [k, v] : s.secure_info()) w.Field(k.c_str(), v);
   }
+  if (on("backup", true) && s.backup) {
+    w.Section("Backup");
+    for (const auto& [k, v] : s.backup->InfoFields()) w.Field(k.c_str(), v);
+  }
   if (on("cpu", true)) CpuSection(w);
   if (on("modules", true)) w.Section("Modules");
   if (on("commandstats", false)) CommandStatsSection(w, s);

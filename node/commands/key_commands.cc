@@ -303,6 +303,8 @@ bool ParseFlushFlags(Context& ctx) {
 
 void CmdFlushDb(Context& ctx) {
   if (!ParseFlushFlags(ctx)) return;
+  if (ctx.client().has(kMaster) && ctx.server().backup)
+    ctx.server().backup->BeforeReplicatedFlush(ctx.client().db_index);
   ctx.DbTouchedAll(ctx.client().db_index);
   ctx.server().dirty += static_cast<int64_t>(ctx.db().Clear());
   ctx.reply().Ok();
@@ -312,6 +314,8 @@ void CmdFlushDb(Context& ctx) {
 
 void CmdFlushAll(Context& ctx) {
   if (!ParseFlushFlags(ctx)) return;
+  if (ctx.client().has(kMaster) && ctx.server().backup)
+    ctx.server().backup->BeforeReplicatedFlush(-1);
   ctx.DbTouchedAll(-1);
   int64_t removed = 0;
   for (int i = 0; i < ctx.server().db_count(); i++) {

@@ -13,7 +13,7 @@
 namespace cairn::cmd {
 
 // What a forked child is doing (Redis allows one child at a time).
-enum class ChildKind { kNone, kRdb, kAof };
+enum class ChildKind { kNone, kRdb, kAof, kSnapshot };  // kSnapshot: backup mode
 
 struct PersistStats {
   ChildKind child = ChildKind::kNone;

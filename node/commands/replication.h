@@ -48,6 +48,12 @@ class ReplicationControl {
   virtual void InfoFields(std::vector<std::pair<std::string, std::string>>* out) = 0;
   // The master's replication offset and backlog bytes (INFO memory/stats).
   virtual uint64_t BacklogMemory() const = 0;
+  // Promotion (BACKUP PROMOTE / RESTORE): stop replicating, if a replica, and
+  // start a history as a master. From live data the old history stays valid
+  // (replid2) so the old master's other replicas continue by partial resync;
+  // after the dataset was replaced (`dataset_replaced`) the history starts
+  // afresh and every replica resyncs in full.
+  virtual void Promote(bool dataset_replaced) = 0;
 };
 
 }  // namespace cairn::cmd

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "node/commands/backup.h"
 #include "node/commands/client_state.h"
 #include "node/commands/command.h"
 #include "node/commands/persistence.h"
@@ -67,6 +68,7 @@ struct ServerState {
   int call_depth = 0;
   PersistenceControl* persistence = nullptr;  // set by the server module
   ReplicationControl* replication = nullptr;  // set by the server module
+  BackupControl* backup = nullptr;            // set by the server module
   const int64_t* repl_offset = nullptr;       // master_repl_offset, owned by replication
   ReplStats repl_stats;
   bool active_expire_enabled = true;  // DEBUG SET-ACTIVE-EXPIRE

@@ -198,6 +198,19 @@ struct Values {
   int secure_max_pending_handshakes = 64;
   int secure_handshake_rate = 100;
 
+  // Backup mode and snapshots (Cairn's own; docs/operations.md).
+  bool backup_mode = false;
+  bool backup_guard = true;
+  bool backup_refuse_empty_sync = true;
+  int backup_sync_min_keys_percent = 10;  // refuse a sync bringing fewer keys (0: only empty)
+  std::string snapshot_dir;               // "" = <dir>/snapshots
+  std::string snapshot_prefix = "dump";
+  int64_t snapshot_interval = 0;  // seconds, 0 = no interval schedule
+  std::string snapshot_interval_text = "0";
+  std::vector<int> snapshot_at;      // minutes after midnight, sorted
+  bool snapshot_local_time = false;  // snapshot-timezone local
+  std::string snapshot_keep;         // retention policy text ("" keeps everything)
+
   // File-only directives, kept for the server to apply.
   std::vector<std::pair<std::string, std::string>> rename_commands;  // from, to ("" = remove)
   std::vector<std::vector<std::string>> users;  // `user` lines (ACL rules), words after "user"
@@ -240,6 +253,9 @@ struct LoadState {
   bool save_seen = false;
   bool secure_allow_seen = false;
 };
+
+// A duration: "90" (seconds), "30s", "15m", "1h", "1d", "1w"; seconds.
+bool ParseDuration(const std::string& text, int64_t* seconds);
 
 // A rate as tc writes it: "8mbit", "500kbit", "2mbps" (bytes), "100000" (bytes);
 // SI multiples. Bytes per second; 0 = no cap.

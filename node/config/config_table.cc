@@ -13,6 +13,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "backup/retention.h"
 #include "node/base/number.h"
 #include "node/config/config.h"
 
@@ -182,6 +183,75 @@ Status SetBandwidth(Values& v, const std::vector<std::string>& a, LoadState*) {
   return Status::Ok();
 }
 std::string GetBandwidth(const Values& v) { return v.secure_max_bandwidth_text; }
+
+Status SetSnapshotInterval(Values& v, const std::vector<std::string>& a, LoadState*) {
+  int64_t secs = 0;
+  if (a.size() != 1 || !ParseDuration(a[0], &secs))
+    return Status::InvalidArgument(
+        "snapshot-interval must be a duration such as 1h, 30m, 90s, 1d or 0 (no interval)");
+  v.snapshot_interval = secs;
+  v.snapshot_interval_text = a[0];
+  return Status::Ok();
+}
+std::string GetSnapshotInterval(const Values& v) { return v.snapshot_interval_text; }
+
+// snapshot-at HH:MM [HH:MM ...]: daily times ("" = none).
+Status SetSnapshotAt(Values& v, const std::vector<std::string>& a, LoadState*) {
+  std::vector<int> times;
+  if (!IsEmptyArgs(a)) {
+    for (const auto& w : a) {
+      int h = -1, m = -1;
+      char tail = 0;
+      if (w.size() != 5 || sscanf(w.c_str(), "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 ||
+          m < 0 || m > 59)
+        return Status::InvalidArgument("snapshot-at takes times of day as HH:MM (24-hour), got '" +
+                                       w + "'");
+      times.push_back(h * 60 + m);
+    }
+  }
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  v.snapshot_at = std::move(times);
+  return Status::Ok();
+}
+std::string GetSnapshotAt(const Values& v) {
+  std::string out;
+  for (int t : v.snapshot_at) {
+    char buf[8];
+    snprintf(buf, sizeof buf, "%02d:%02d", t / 60, t % 60);
+    if (!out.empty()) out += ' ';
+    out += buf;
+  }
+  return out;
+}
+std::vector<std::string> RewriteSnapshotAt(const Values& v) {
+  return {v.snapshot_at.empty() ? "snapshot-at \"\"" : "snapshot-at " + GetSnapshotAt(v)};
+}
+
+Status SetSnapshotTimezone(Values& v, const std::vector<std::string>& a, LoadState*) {
+  if (a.size() == 1 && (a[0] == "utc" || a[0] == "UTC")) {
+    v.snapshot_local_time = false;
+  } else if (a.size() == 1 && a[0] == "local") {
+    v.snapshot_local_time = true;
+  } else {
+    return Status::InvalidArgument("snapshot-timezone must be utc or local");
+  }
+  return Status::Ok();
+}
+std::string GetSnapshotTimezone(const Values& v) { return v.snapshot_local_time ? "local" : "utc"; }
+
+// snapshot-keep last N hourly N ... (backup/retention.h; "" keeps everything).
+Status SetSnapshotKeep(Values& v, const std::vector<std::string>& a, LoadState*) {
+  std::string text = IsEmptyArgs(a) ? "" : JoinWords(a);
+  auto policy = backup::ParsePolicy(text);
+  if (!policy.ok()) return Status::InvalidArgument("snapshot-keep: " + policy.status().message());
+  v.snapshot_keep = backup::FormatPolicy(*policy);
+  return Status::Ok();
+}
+std::string GetSnapshotKeep(const Values& v) { return v.snapshot_keep; }
+std::vector<std::string> RewriteSnapshotKeep(const Values& v) {
+  return {v.snapshot_keep.empty() ? "snapshot-keep \"\"" : "snapshot-keep " + v.snapshot_keep};
+}
 
 // strtoll-style: optional sign, digits, nothing after (as Redis's save parser).
 bool ParseLooseInt(const std::string& s, int64_t* out) {
@@ -714,6 +784,25 @@ std::vector<Directive> BuildTable() {
           .Flags(kCairn | kImmutable),
       Int("secure-handshake-rate", 1, 1000000, &V::secure_handshake_rate)
           .Flags(kCairn | kImmutable),
+      // Backup mode and snapshots (Cairn)
+      Bool("backup-mode", &V::backup_mode).Flags(kCairn),
+      Bool("backup-guard", &V::backup_guard).Flags(kCairn),
+      Bool("backup-refuse-empty-sync", &V::backup_refuse_empty_sync).Flags(kCairn),
+      Int("backup-sync-min-keys-percent", 0, 100, &V::backup_sync_min_keys_percent).Flags(kCairn),
+      Str("snapshot-dir", &V::snapshot_dir).Flags(kCairn),
+      Str("snapshot-prefix", &V::snapshot_prefix).Flags(kCairn),
+      B("snapshot-interval", Kind::kSpecial)
+          .Flags(kCairn)
+          .Special(SetSnapshotInterval, GetSnapshotInterval),
+      B("snapshot-at", Kind::kSpecial)
+          .Flags(kCairn | kMultiArg)
+          .Special(SetSnapshotAt, GetSnapshotAt, RewriteSnapshotAt),
+      B("snapshot-timezone", Kind::kSpecial)
+          .Flags(kCairn)
+          .Special(SetSnapshotTimezone, GetSnapshotTimezone),
+      B("snapshot-keep", Kind::kSpecial)
+          .Flags(kCairn | kMultiArg)
+          .Special(SetSnapshotKeep, GetSnapshotKeep, RewriteSnapshotKeep),
       // Debugging knobs Redis hides
       Int("watchdog-period", 0, kIntMax).Flags(kHidden).Def("0"),
       Bool("use-exit-on-panic").Flags(kHidden).Def("no"),
@@ -853,6 +942,24 @@ Status SetEnum(Values& v, const Directive& d, const std::vector<std::string>& ar
 }
 
 }  // namespace
+
+bool ParseDuration(const std::string& text, int64_t* seconds) {
+  std::string t = base::ToLower(text);
+  size_t digits = t.find_first_not_of("0123456789");
+  if (digits == 0 || t.empty()) return false;
+  std::string unit = digits == std::string::npos ? "" : t.substr(digits);
+  int64_t n = 0;
+  if (!base::ParseInt64(t.substr(0, digits), &n) || n < 0 || n > 100LL * 365 * 86400) return false;
+  static const std::pair<std::string_view, int64_t> kUnits[] = {
+      {"", 1}, {"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800}};
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) {
+      *seconds = n * factor;
+      return true;
+    }
+  }
+  return false;
+}
 
 bool ParseRate(std::string_view text, int64_t* bytes_per_second) {
   std::string t = base::ToLower(text);

@@ -76,10 +76,8 @@ Result<std::unique_ptr<ForkedChild>> ForkedChild::Start(
     PrepareChild(p[1]);
     ChildReport report;
     int code = body(&report);
-    if (code == 0) {
-      ssize_t n = write(p[1], &report, sizeof(report));
-      (void)n;
-    }
+    ssize_t n = write(p[1], &report, sizeof(report));
+    (void)n;
     _exit(code);
   }
   if (fork_usec) *fork_usec = base::MonotonicUs() - start;

@@ -15,9 +15,12 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "node/base/status.h"
 
@@ -25,7 +28,14 @@ namespace cairn::persist {
 
 struct ChildReport {
   uint64_t cow_bytes = 0;
-  uint64_t items = 0;  // keys written, for the parent's log
+  uint64_t items = 0;    // keys written, for the parent's log
+  char error[256] = {};  // why the child failed (NUL-terminated; may be empty)
+
+  void SetError(const std::string& msg) {
+    size_t n = std::min(msg.size(), sizeof(error) - 1);
+    std::memcpy(error, msg.data(), n);
+    error[n] = '\0';
+  }
 };
 
 struct ChildExit {

@@ -715,6 +715,7 @@ Status Loader::Run() {
         info_->empty_keys_skipped++;
       else
         info_->keys_loaded++;
+      if (opts_.discard_keys && !empty) db->Delete(key_);
     }
     key_.clear();
     state_ = State::kTop;

@@ -23,7 +23,10 @@ struct RdbLoadOptions {
   bool verify_checksum = true;  // a stored checksum of zero is never verified
   int64_t now_ms = 0;           // 0: base::NowMs()
   bool skip_streams = false;    // pass over stream keys instead of refusing the file
-  size_t databases = 16;        // used when `dbs` is passed empty
+  // Verification: every key is parsed and built, counted, then dropped, so
+  // memory stays at one value (duplicate keys go unnoticed in this mode).
+  bool discard_keys = false;
+  size_t databases = 16;  // used when `dbs` is passed empty
   int64_t list_fill = -2;
   store::HashLimits hash{512, 64};
   store::ZSetLimits zset{128, 64};

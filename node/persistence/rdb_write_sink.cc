@@ -79,11 +79,15 @@ Status FileSink::Flush() {
   return Status::Ok();
 }
 
-Status FileSink::Commit() {
+Status FileSink::Sync() {
   if (fd_ < 0) return Status::Aborted("file sink already closed");
-  Status s = Flush();
-  if (!s.ok()) return s;
+  if (Status s = Flush(); !s.ok()) return s;
   if (fsync(fd_) != 0) return ErrnoStatus("fsync " + temp_path_, errno);
+  return Status::Ok();
+}
+
+Status FileSink::Commit() {
+  if (Status s = Sync(); !s.ok()) return s;
   int fd = fd_;
   fd_ = -1;
   if (close(fd) != 0) return ErrnoStatus("close " + temp_path_, errno);

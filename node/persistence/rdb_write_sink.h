@@ -48,6 +48,9 @@ class FileSink : public RdbSink {
   FileSink& operator=(const FileSink&) = delete;
 
   Status Write(const void* data, size_t len) override;
+  // Flushes and fsyncs the temp file without renaming it (to read it back
+  // before Commit).
+  Status Sync();
   Status Commit();
 
   const std::string& path() const { return path_; }

@@ -23,6 +23,9 @@ inline constexpr std::string_view kTimeoutNegative = "timeout is negative";
 inline constexpr std::string_view kLoading = "-LOADING Redis is loading the dataset in memory";
 inline constexpr std::string_view kReadonly =
     "-READONLY You can't write against a read only replica.";
+inline constexpr std::string_view kReadonlyBackup =
+    "-READONLY You can't write against a backup node. Promote it first (BACKUP PROMOTE, or "
+    "cairn promote).";
 inline constexpr std::string_view kNoAuth = "-NOAUTH Authentication required.";
 inline constexpr std::string_view kWrongPass =
     "-WRONGPASS invalid username-password pair or user is disabled.";

@@ -124,6 +124,11 @@ void ReplicationService::SyncConfig() {
 Result<std::string> ReplicationService::ReplicaOf(cmd::ClientState& c, const std::string& host,
                                                   int port) {
   if (host.empty()) {
+    if (IsReplica() && config_.v().backup_mode) {
+      return Status::InvalidArgument(
+          "REPLICAOF NO ONE is refused in backup mode: promote the node with BACKUP PROMOTE "
+          "(cairn promote), which also keeps it a master across restarts");
+    }
     if (IsReplica()) {
       UnsetMaster();
       log::Repl().info("MASTER MODE enabled (user request from '{}')", ClientDescription(c));
@@ -252,6 +257,7 @@ void ReplicationService::LinkLost(bool was_connected, bool reconnect_now) {
     const uint64_t gen = connect_generation_;
     boost::asio::post(io_, [this, gen] {
       if (link_ != Link::kConnect || gen != connect_generation_ || !IsReplica()) return;
+      if (base::NowMs() < hold_until_ms_) return;  // the cron reconnects after the hold
       log::Repl().info("Reconnecting to MASTER {}:{}", master_host_, master_port_);
       Connect();
     });
@@ -261,7 +267,8 @@ void ReplicationService::LinkLost(bool was_connected, bool reconnect_now) {
 void ReplicationService::Cron() {
   const int64_t now = base::NowMs();
   if (IsReplica()) {
-    if (link_ == Link::kConnect && now - last_connect_ms_ >= kConnectRetryMs) {
+    if (link_ == Link::kConnect && now - last_connect_ms_ >= kConnectRetryMs &&
+        now >= hold_until_ms_) {
       log::Repl().info("Connecting to MASTER {}:{}", master_host_, master_port_);
       Connect();
     }
@@ -291,9 +298,27 @@ Status ReplicationService::LoadFromMaster(const std::string& path, std::string_v
   // Sub-replicas follow a history that ends here: they must resync too.
   master_.DisconnectReplicas("the master sent a new dataset");
   master_.FreeBacklog();
+  if (guard_ && before > 0) guard_->BeforeReplace(before);
+  std::function<bool(const persist::RdbLoadInfo&)> accept;
+  if (guard_ && guard_->MayRefuse(before)) {
+    // Load beside the old data so that a refused dataset costs nothing.
+    swap = true;
+    accept = [this, before](const persist::RdbLoadInfo& in) {
+      return guard_->Accept(before, in.keys_loaded);
+    };
+  }
   persist::RdbLoadInfo info;
-  Status s = loader_.LoadReplicationRdb(path, data, swap, &info);
+  Status s = loader_.LoadReplicationRdb(path, data, swap, &info, accept);
+  if (s.code() == StatusCode::kRefused) {
+    refusals_++;
+    const int delay = guard_->RetryDelaySeconds(refusals_);
+    hold_until_ms_ = base::NowMs() + delay * 1000LL;
+    log::Repl().warn("Next synchronization attempt in {} seconds", delay);
+    return s;
+  }
   if (!s.ok()) return s;
+  refusals_ = 0;
+  hold_until_ms_ = 0;
   const uint64_t after = state_.KeyCount();
   if (before > 0 && after == 0) {
     log::Repl().warn(
@@ -318,6 +343,24 @@ void ReplicationService::PartialSyncAccepted(const std::string& replid) {
     master_.DisconnectReplicas("the master's replication id changed");
   }
   master_.CreateBacklog();
+}
+
+void ReplicationService::Promote(bool dataset_replaced) {
+  if (IsReplica()) {
+    UnsetMaster();  // shifts the history (replid2 = the old master's)
+  } else if (!dataset_replaced) {
+    return;
+  }
+  refusals_ = 0;
+  hold_until_ms_ = 0;
+  if (!dataset_replaced) return;
+  // Another dataset: no replica may continue an old history with it.
+  ids_.StartNew();
+  log::Repl().info("Dataset replaced: new replication ID {}, no secondary ID", ids_.replid);
+  master_.DisconnectReplicas("the dataset was replaced");
+  master_.FreeBacklog();
+  master_.CreateBacklog();
+  master_.ResetSelectedDb();
 }
 
 void ReplicationService::Execute(cmd::ClientState& master,

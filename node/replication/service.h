@@ -15,6 +15,7 @@
 //   and every check of "am I a replica" see the runtime role.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,8 +37,27 @@ namespace cairn::repl {
 class DatasetLoader {
  public:
   virtual ~DatasetLoader() = default;
-  virtual Status LoadReplicationRdb(const std::string& path, std::string_view data, bool swap,
-                                    persist::RdbLoadInfo* info) = 0;
+  // With `swap`, `accept` (when set) sees what was loaded before it replaces
+  // the old data; false drops it and returns Status::Refused.
+  virtual Status LoadReplicationRdb(
+      const std::string& path, std::string_view data, bool swap, persist::RdbLoadInfo* info,
+      const std::function<bool(const persist::RdbLoadInfo&)>& accept = nullptr) = 0;
+};
+
+// What a backup node adds to a full sync (BackupService implements it).
+class SyncGuard {
+ public:
+  virtual ~SyncGuard() = default;
+  // A full sync is about to replace a dataset of `held` keys (guard snapshot).
+  virtual void BeforeReplace(uint64_t held) = 0;
+  // Whether a dataset of `held` keys may be checked against what arrives
+  // before it is dropped (the load then goes into fresh databases).
+  virtual bool MayRefuse(uint64_t held) const = 0;
+  // Whether to take `incoming` keys in place of `held`; false refuses the sync
+  // (the guard logs and counts it) and keeps the data.
+  virtual bool Accept(uint64_t held, uint64_t incoming) = 0;
+  // Seconds before the replica asks its master again after the n-th refusal.
+  virtual int RetryDelaySeconds(int refusals) const = 0;
 };
 
 class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
@@ -71,6 +91,8 @@ class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
   void Role(cmd::ClientState& c) override;
   void InfoFields(std::vector<std::pair<std::string, std::string>>* out) override;
   uint64_t BacklogMemory() const override;
+  void Promote(bool dataset_replaced) override;
+  void set_sync_guard(SyncGuard* g) { guard_ = g; }
 
   // ReplicaHost
   std::pair<std::string, int64_t> PsyncArgs() override;
@@ -113,6 +135,9 @@ class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
   int64_t last_ack_ms_ = 0;
   bool have_history_ = false;  // Redis's cached master: PSYNC <replid> <offset+1>
   int cached_db_ = 0;
+  SyncGuard* guard_ = nullptr;
+  int refusals_ = 0;           // consecutive refused syncs
+  int64_t hold_until_ms_ = 0;  // no reconnect before (after a refused sync)
 };
 
 }  // namespace cairn::repl

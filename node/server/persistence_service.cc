@@ -195,8 +195,9 @@ void PersistenceService::LogLoaded(const persist::RdbLoadInfo& info) {
   ps.rdb_last_load_keys_expired = info.keys_expired;
 }
 
-Status PersistenceService::LoadReplicationRdb(const std::string& path, std::string_view data,
-                                              bool swap, persist::RdbLoadInfo* info) {
+Status PersistenceService::LoadReplicationRdb(
+    const std::string& path, std::string_view data, bool swap, persist::RdbLoadInfo* info,
+    const std::function<bool(const persist::RdbLoadInfo&)>& accept) {
   uint64_t total = data.size();
   if (!path.empty()) {
     struct stat st;
@@ -220,8 +221,45 @@ Status PersistenceService::LoadReplicationRdb(const std::string& path, std::stri
     }
     return s;
   }
+  if (swap && accept && !accept(*info)) {
+    return Status::Refused("the dataset from the master was refused (backup-refuse-empty-sync)");
+  }
   if (swap) state_.dbs.swap(fresh);
   LogLoaded(*info);
+  return Status::Ok();
+}
+
+Status PersistenceService::ReplaceDataset(const std::string& path, bool verify_checksum,
+                                          persist::RdbLoadInfo* info) {
+  std::vector<std::unique_ptr<store::Db>> fresh;
+  persist::RdbLoadOptions opts = LoadOptions();
+  opts.verify_checksum = verify_checksum;
+  opts.databases = state_.dbs.size();
+  Status s = persist::LoadRdbFile(path, fresh, opts, info);
+  if (!s.ok()) return s;
+  if (state_.persist.child == cmd::ChildKind::kRdb) KillChild();  // it saves the old data
+  state_.dbs.swap(fresh);
+  state_.dirty++;
+  LogLoaded(*info);
+  return Status::Ok();
+}
+
+Status PersistenceService::StartSnapshotChild(const std::string& target,
+                                              const std::function<int(persist::ChildReport*)>& body,
+                                              std::function<void(const persist::ChildExit&)> done) {
+  auto& ps = state_.persist;
+  if (child_) return Status::Aborted("another child process is active");
+  int64_t fork_us = 0;
+  auto child = persist::ForkedChild::Start(body, &fork_us);
+  if (!child.ok()) return child.status();
+  child_ = std::move(child.value());
+  child_target_ = target;
+  child_to_pipe_ = false;
+  snapshot_done_ = std::move(done);
+  ps.child = cmd::ChildKind::kSnapshot;
+  ps.child_start_ms = base::RealWallMs();
+  ps.total_forks++;
+  ps.latest_fork_usec = fork_us;
   return Status::Ok();
 }
 
@@ -416,6 +454,13 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
     if (on_rdb_child_done) on_rdb_child_done(e.ok(), true);
     return;
   }
+  if (ps.child == cmd::ChildKind::kSnapshot) {
+    if (!e.ok()) RemoveChildFiles(pid);
+    ps.child = cmd::ChildKind::kNone;
+    child_.reset();
+    if (auto done = std::move(snapshot_done_)) done(e);
+    return;
+  }
   const bool rdb_child = ps.child == cmd::ChildKind::kRdb;
   if (ps.child == cmd::ChildKind::kRdb) {
     ps.rdb_last_bgsave_time_sec = took_s;
@@ -466,15 +511,28 @@ void PersistenceService::RemoveChildFiles(pid_t pid) {
   unlink(persist::FileSink::TempPathFor(child_target_, pid).c_str());
   // A rewrite's own output is a temp file too (an RDB child's is dump.rdb).
   if (state_.persist.child == cmd::ChildKind::kAof) unlink(child_target_.c_str());
+  // A snapshot child also writes its manifest through a FileSink.
+  if (state_.persist.child == cmd::ChildKind::kSnapshot)
+    unlink(persist::FileSink::TempPathFor(child_target_ + ".meta", pid).c_str());
 }
 
 void PersistenceService::KillChild() {
   if (!child_) return;
-  log::Persist().warn(state_.persist.child == cmd::ChildKind::kRdb
-                          ? "There is a child saving an .rdb. Killing it!"
+  const auto kind = state_.persist.child;
+  log::Persist().warn(kind == cmd::ChildKind::kRdb ? "There is a child saving an .rdb. Killing it!"
+                      : kind == cmd::ChildKind::kSnapshot
+                          ? "There is a child writing a snapshot. Killing it!"
                           : "There is a child rewriting the AOF. Killing it!");
   child_->Kill();
   if (!child_to_pipe_) RemoveChildFiles(child_->pid());
+  if (kind == cmd::ChildKind::kSnapshot) {
+    persist::ChildExit killed;
+    killed.signal = SIGUSR1;
+    state_.persist.child = cmd::ChildKind::kNone;
+    child_.reset();
+    if (auto done = std::move(snapshot_done_)) done(killed);
+    return;
+  }
   const bool rdb_child = state_.persist.child == cmd::ChildKind::kRdb;
   const bool to_pipe = child_to_pipe_;
   state_.persist.child = cmd::ChildKind::kNone;

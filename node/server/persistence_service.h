@@ -86,16 +86,29 @@ class PersistenceService : public cmd::PersistenceControl,
   // Replaces the dataset with an RDB received from a master: the file at
   // `path`, or `data` when path is empty. With `swap`, loads into fresh
   // databases and swaps them in only on success; otherwise empties first.
-  Status LoadReplicationRdb(const std::string& path, std::string_view data, bool swap,
-                            persist::RdbLoadInfo* info) override;
+  Status LoadReplicationRdb(
+      const std::string& path, std::string_view data, bool swap, persist::RdbLoadInfo* info,
+      const std::function<bool(const persist::RdbLoadInfo&)>& accept = nullptr) override;
+
+  // --- for backup mode (node/server/backup_service.h) ---
+  // The options every RDB this node writes uses (aux fields included).
+  persist::RdbWriteOptions WriteOptions(bool aof_base = false) const;
+  // Forks a snapshot child running `body`; `target` is the file it creates
+  // (its temp files are removed if the child is killed); `done` runs in the
+  // parent when the child ends or is killed.
+  Status StartSnapshotChild(const std::string& target,
+                            const std::function<int(persist::ChildReport*)>& body,
+                            std::function<void(const persist::ChildExit&)> done);
+  // Replaces the dataset with the RDB at `path` (into fresh databases, swapped
+  // in only on success; blocking). `verify_checksum` false loads a file whose
+  // CRC does not match.
+  Status ReplaceDataset(const std::string& path, bool verify_checksum, persist::RdbLoadInfo* info);
   // The aux fields of the RDB loaded at startup (repl-id, repl-offset ...).
   const std::map<std::string, std::string>& startup_aux() const { return startup_aux_; }
   // Lets the loop serve clients (-LOADING) while a long load runs.
   std::function<bool()> serve_while_loading;
 
  private:
-  // `aof_base`: the RDB is an AOF base (aux aof-base 1).
-  persist::RdbWriteOptions WriteOptions(bool aof_base = false) const;
   persist::RdbLoadOptions LoadOptions() const;
   Status LoadRdb(const std::string& path, const std::function<bool()>& serve);
   void LogLoaded(const persist::RdbLoadInfo& info);
@@ -127,6 +140,7 @@ class PersistenceService : public cmd::PersistenceControl,
   std::map<std::string, std::string> startup_aux_;
   int64_t dirty_before_bgsave_ = 0;
   int64_t lastbgsave_try_s_ = 0;
+  std::function<void(const persist::ChildExit&)> snapshot_done_;
 };
 
 }  // namespace cairn::server

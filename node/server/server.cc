@@ -42,6 +42,7 @@ Server::~Server() {
     persistence_->repl_save_info = nullptr;
     persistence_->serve_while_loading = nullptr;
   }
+  backup_.reset();
   replication_.reset();
 }
 
@@ -74,6 +75,8 @@ Status Server::Init() {
   state_.secure_info = [this] { return secure_->InfoFields(); };
   replication_ = std::make_unique<repl::ReplicationService>(
       state_, config_, io_, dispatcher_, *persistence_, *persistence_, secure_->MakeConnector());
+  backup_ = std::make_unique<BackupService>(state_, config_, *persistence_, *replication_);
+  if (Status bs = backup_->Init(); !bs.ok()) return bs;
   persistence_->repl_save_info = [this](persist::RdbAuxInfo* aux) {
     return replication_->FillSaveInfo(aux);
   };
@@ -165,6 +168,12 @@ void Server::InstallConfigHooks() {
                            "secure-max-pending-handshakes", "secure-handshake-rate"}) {
     config_.OnChange(name, [this] { return secure_->ApplyConfig(); });
   }
+  for (const char* name :
+       {"backup-mode", "backup-guard", "backup-refuse-empty-sync", "backup-sync-min-keys-percent",
+        "snapshot-dir", "snapshot-prefix", "snapshot-interval", "snapshot-at", "snapshot-timezone",
+        "snapshot-keep", "replica-read-only"}) {
+    config_.OnChange(name, [this] { return backup_->ApplyConfig(); });
+  }
   config_.OnChange("loglevel", relog);
   config_.OnChange("logfile", relog);
   config_.OnChange("appendonly",
@@ -239,6 +248,7 @@ void Server::Cron() {
   persistence_->Cron();
   if (state_.loading) return;
   replication_->Cron();
+  backup_->Cron();
   if (state_.active_expire_enabled) ActiveExpireCycle();
   // Incremental rehash: a bounded step per db, as Redis's activerehashing.
   for (auto& db : state_.dbs) db->RehashStep(100);

@@ -25,6 +25,7 @@
 #include "node/net/listener.h"
 #include "node/net/poller.h"
 #include "node/replication/service.h"
+#include "node/server/backup_service.h"
 #include "node/server/persistence_service.h"
 #include "node/server/secure_service.h"
 
@@ -66,6 +67,7 @@ class Server {
   std::unique_ptr<PersistenceService> persistence_;
   std::unique_ptr<SecureService> secure_;
   std::unique_ptr<repl::ReplicationService> replication_;
+  std::unique_ptr<BackupService> backup_;
   bool stopping_ = false;
   boost::asio::steady_timer cron_timer_;
   boost::asio::steady_timer block_timer_;
