@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "backup/schedule.h"
 #include "backup/snapshot_writer.h"
 #include "node/base/clock.h"
 #include "node/base/log.h"
@@ -18,32 +19,6 @@ namespace cairn::server {
 namespace {
 
 int64_t NowS() { return base::RealWallMs() / 1000; }
-
-// The next time after `now` at which a clock (UTC or local) shows one of the
-// minutes-of-day in `at`; -1 when `at` is empty.
-int64_t NextDailyTime(const std::vector<int>& at, bool local, int64_t now) {
-  if (at.empty()) return -1;
-  int64_t best = -1;
-  for (int day = 0; day <= 2 && best < 0; day++) {
-    std::time_t t = static_cast<std::time_t>(now + day * 86400);
-    std::tm tm{};
-    if (local) {
-      localtime_r(&t, &tm);
-    } else {
-      gmtime_r(&t, &tm);
-    }
-    for (int minute : at) {
-      std::tm when = tm;
-      when.tm_hour = minute / 60;
-      when.tm_min = minute % 60;
-      when.tm_sec = 0;
-      when.tm_isdst = -1;
-      int64_t s = local ? static_cast<int64_t>(mktime(&when)) : static_cast<int64_t>(timegm(&when));
-      if (s > now && (best < 0 || s < best)) best = s;
-    }
-  }
-  return best;
-}
 
 std::string Plural(uint64_t n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
@@ -115,11 +90,7 @@ Status BackupService::ApplyConfig() {
 
 int64_t BackupService::NextDue(int64_t now) const {
   const auto& v = config_.v();
-  int64_t next = -1;
-  if (v.snapshot_interval > 0) next = (now / v.snapshot_interval + 1) * v.snapshot_interval;
-  int64_t daily = NextDailyTime(v.snapshot_at, v.snapshot_local_time, now);
-  if (daily >= 0 && (next < 0 || daily < next)) next = daily;
-  return next;
+  return backup::NextDue({v.snapshot_interval, v.snapshot_at, v.snapshot_local_time}, now);
 }
 
 bool BackupService::WritesRefused() const { return config_.v().backup_mode && !promoted_; }

@@ -10,9 +10,8 @@
 //   snapshot never prunes: the older snapshots are what is left.
 // - A guard snapshot cannot wait for a busy child (the data is about to go):
 //   then it is written in the loop, blocking, as SAVE would.
-// - The schedule is snapshot-interval (aligned to multiples of the interval
-//   since the epoch, so 1h lands on the hour) and/or snapshot-at (daily times,
-//   UTC or local). A snapshot due while a child runs starts when it ends.
+// - The schedule is backup/schedule.h's. A snapshot due while a child runs
+//   starts when it ends.
 // - Promotion lifts write protection, ends replication and rewrites the config
 //   file (backup-mode no, no replicaof), so a restart cannot turn the promoted
 //   node back into a replica of a master that came back empty.
