@@ -406,8 +406,6 @@ bool MasterConnection::FinishBulk() {
     }
     ::close(tmp_fd_);
     tmp_fd_ = -1;
-    log::Repl().info("MASTER <-> REPLICA sync: Flushing old data");
-    log::Repl().info("MASTER <-> REPLICA sync: Loading DB in memory");
     s = host_.LoadFromMaster(tmp_path_, {}, false);
     if (s.ok()) {
       // The received snapshot becomes this node's dump file, as in Redis.
@@ -421,7 +419,6 @@ bool MasterConnection::FinishBulk() {
     unlink(tmp_path_.c_str());
     tmp_path_.clear();
   } else {
-    log::Repl().info("MASTER <-> REPLICA sync: Loading DB in memory");
     s = host_.LoadFromMaster({}, mem_rdb_, cfg_.diskless_load == "swapdb");
     std::string().swap(mem_rdb_);
   }

@@ -204,6 +204,8 @@ Status PersistenceService::LoadReplicationRdb(
     total = stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   }
   std::vector<std::unique_ptr<store::Db>> fresh;
+  if (!swap) log::Repl().info("MASTER <-> REPLICA sync: Flushing old data");
+  log::Repl().info("MASTER <-> REPLICA sync: Loading DB in memory");
   if (!swap) {
     // As Redis with repl-diskless-load disabled: the old data goes first, so
     // memory never holds both.
