@@ -1,95 +1,236 @@
-// `cairn snapshot`; see snapshot_cli.h.
+// `cairn snapshot`; see snapshot_cli.h. This file parses the options, picks the
+// mode and runs the offline actions; snapshot_remote.cc runs the online ones.
 #include "node/server/snapshot_cli.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
-#include <ctime>
+#include <cerrno>
 #include <cxxopts.hpp>
+#include <fstream>
 #include <iostream>
 
 #include "backup/snapshot_store.h"
+#include "node/persistence/rdb_write_sink.h"
+#include "node/server/snapshot_remote.h"
+#include "node/server/snapshot_table.h"
 
 namespace cairn::server {
 namespace {
 
 constexpr const char* kHelp =
     "Usage:\n"
-    "  cairn snapshot list   --dir DIR\n"
-    "  cairn snapshot verify --dir DIR [NAME ...]\n"
-    "  cairn snapshot prune  --dir DIR --keep \"last 3 daily 7 weekly 4 monthly 12\" [--dry-run]\n"
+    "  cairn snapshot list    [--dir DIR]\n"
+    "  cairn snapshot create                        (a running node only)\n"
+    "  cairn snapshot verify  --dir DIR [NAME ...]  (offline only)\n"
+    "  cairn snapshot prune   [--dry-run] [--dir DIR --keep \"last 3 daily 7 weekly 4\"]\n"
+    "  cairn snapshot restore NAME [--force] [--dir DIR --to PATH]\n"
     "\n"
-    "Works on a snapshot directory (snapshot-dir of a backup node) without a running node.\n"
+    "Without --dir, the actions run on a running node over RESP, with redis-cli's\n"
+    "connection options: -h/--host (127.0.0.1), -p/--port (6379), -s/--socket,\n"
+    "-a/--pass (or $REDISCLI_AUTH), --user. With --dir DIR they work on a snapshot\n"
+    "directory (a backup node's snapshot-dir) and need no node.\n"
     "Snapshots are dump-YYYYMMDDTHHMMSSZ.rdb files (UTC), each with a .meta manifest.\n"
-    "  list    one line per snapshot: time, kind, size, keys, verification\n"
-    "  verify  parses every snapshot (or the NAMEs) completely, checks its CRC64 and\n"
-    "          records the result in its manifest; exit 1 if any fails\n"
-    "  prune   removes what the retention rules (restic's forget semantics) do not keep;\n"
-    "          never the newest verified snapshot; --dry-run prints the decisions only\n"
-    "\n";
-
-std::string HumanSize(uint64_t b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
-std::string Utc(int64_t secs) {
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
-std::string Pad(std::string s, size_t w) {
-  if (s.size() < w) s.append(w - s.size(), ' ');
-  return s;
-}
-
-void PrintHeader() {
-  std::cout << Pad("NAME", 34) << Pad("TAKEN (UTC)", 21) << Pad("KIND", 11) << Pad("SIZE", 11)
-            << Pad("KEYS", 11) << "VERIFIED\n";
-}
-
-void PrintRow(const backup::SnapshotMeta& m) {
-  std::string verified =
-      m.verified ? "yes" : (m.verify_error.empty() ? "not yet" : "FAILED: " + m.verify_error);
-  std::cout << Pad(m.name, 34) << Pad(Utc(m.unix_seconds), 21) << Pad(m.kind, 11)
-            << Pad(HumanSize(m.size), 11) << Pad(m.verified ? std::to_string(m.keys) : "-", 11)
-            << verified << "\n";
-}
+    "\n"
+    "  list     one line per snapshot: time, kind, size, keys, verification\n"
+    "  create   the node takes a snapshot now (BACKUP SNAPSHOT); waits until it is\n"
+    "           written and verified (--timeout SECONDS, default 3600), prints it;\n"
+    "           exit 1 if it failed\n"
+    "  verify   parses every snapshot (or the NAMEs) completely, checks its CRC64 and\n"
+    "           records the result in its manifest; exit 1 if any fails\n"
+    "  prune    removes what the retention rules (restic's forget semantics) do not\n"
+    "           keep, never the newest verified snapshot; --dry-run prints the decisions\n"
+    "           only. Online the node's snapshot-keep is the rule; offline --keep is\n"
+    "  restore  online: a master replaces its dataset with snapshot NAME (BACKUP\n"
+    "           RESTORE; a backup replica uses cairn promote --snapshot NAME).\n"
+    "           Offline: verifies NAME and copies it atomically to the file --to PATH\n"
+    "           (which must not exist), for a stopped node or a stock redis-server to\n"
+    "           load. --force uses a snapshot that did not verify.\n"
+    "\n"
+    "Other options: --prefix P (offline: file prefix, default dump), --local-time\n"
+    "(offline prune: periods in the local time zone instead of UTC), --help.\n";
 
 int Fail(const std::string& msg) {
   std::cerr << "cairn snapshot: " << msg << "\n";
   return 1;
 }
 
+int OfflineVerify(const std::string& dir, const std::vector<backup::SnapshotMeta>& list,
+                  const std::vector<std::string>& names) {
+  int failed = 0, checked = 0;
+  PrintSnapshotHeader();
+  for (auto m : list) {
+    if (!names.empty() && std::find(names.begin(), names.end(), m.name) == names.end()) continue;
+    ++checked;
+    m = backup::VerifySnapshotFile(dir + "/" + m.name, m);
+    if (!m.verified) ++failed;
+    if (Status st = backup::WriteManifest(dir, m); !st.ok()) {
+      std::cerr << "cairn snapshot: writing the manifest of " << m.name << ": " << st.message()
+                << "\n";
+      ++failed;
+    }
+    PrintSnapshotRow(m);
+  }
+  if (!names.empty() && checked != static_cast<int>(names.size())) {
+    return Fail("some of the named snapshots are not in " + dir);
+  }
+  std::cout << checked << " checked, " << checked - failed << " verified, " << failed
+            << " failed\n";
+  return failed == 0 ? 0 : 1;
+}
+
+int OfflinePrune(const std::string& dir, const std::string& prefix, const cxxopts::ParseResult& r) {
+  if (!r.count("keep")) return Fail("--keep is required (e.g. --keep \"last 3 daily 7\")");
+  auto policy = backup::ParsePolicy(r["keep"].as<std::string>());
+  if (!policy.ok()) return Fail(policy.status().message());
+  policy->local_time = r.count("local-time") > 0;
+  bool dry = r.count("dry-run") > 0;
+  auto decisions = backup::PruneSnapshots(dir, prefix, *policy, dry);
+  if (!decisions.ok()) return Fail(decisions.status().message());
+  PrintPruneDecisions(*decisions, dry);
+  return 0;
+}
+
+Status CopyFile(const std::string& from, persist::FileSink* to) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) return ErrnoStatus("open " + from, errno);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) {
+      if (Status s = to->Write(buf.data(), static_cast<size_t>(in.gcount())); !s.ok()) return s;
+    }
+  }
+  if (in.bad()) return Status::IOError("reading " + from + " failed");
+  return to->Sync();
+}
+
+// Copies snapshot `name` to the new file `to`: into a temp file beside it, verified
+// there (what lands at `to` is what was checked), then renamed into place. Any
+// failure removes the temp file, so `to` is whole or absent.
+int OfflineRestore(const std::string& dir, const std::vector<backup::SnapshotMeta>& list,
+                   const std::string& name, const std::string& to, bool force) {
+  auto it = std::find_if(list.begin(), list.end(),
+                         [&](const backup::SnapshotMeta& m) { return m.name == name; });
+  if (it == list.end()) return Fail("no snapshot " + name + " in " + dir + " (see list --dir)");
+  if (to.empty() || to.back() == '/')
+    return Fail("--to " + to + " must name the file to write, e.g. /var/lib/cairn/dump.rdb");
+  struct stat st;
+  if (stat(to.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return Fail("--to " + to + " is a directory: give the file to write, e.g. " + to +
+                  "/dump.rdb");
+    return Fail("--to " + to +
+                " exists; restore never replaces a file: move it aside first (and stop the node "
+                "that uses it)");
+  }
+  if (errno != ENOENT) return Fail(ErrnoStatus("--to " + to, errno).message());
+
+  auto sink = persist::FileSink::Create(to);
+  if (!sink.ok()) return Fail("writing " + to + ": " + sink.status().message());
+  if (Status s = CopyFile(dir + "/" + name, sink->get()); !s.ok())
+    return Fail("copying " + name + ": " + s.message() + " (" + to + " not written)");
+  backup::SnapshotMeta m = backup::VerifySnapshotFile((*sink)->temp_path(), *it);
+  if (!m.verified && !force)
+    return Fail("snapshot " + name + " does not verify: " + m.verify_error + "; " + to +
+                " not written (--force copies it anyway)");
+  if (Status s = (*sink)->Commit(); !s.ok()) return Fail("writing " + to + ": " + s.message());
+
+  if (m.verified) {
+    std::cout << "Restored " << name << " (" << m.keys << " keys, " << HumanSize(m.size)
+              << ", verified) to " << to << "\n";
+  } else {
+    std::cout << "Restored " << name << " to " << to << " WITHOUT verification (--force): "
+              << m.verify_error << "\n";
+  }
+  size_t slash = to.rfind('/');
+  std::string to_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : to.substr(0, slash));
+  std::string to_file = slash == std::string::npos ? to : to.substr(slash + 1);
+  std::cout << "Next: with the node stopped, start it on this file:\n"
+            << "  cairn server --dir " << to_dir << " --dbfilename " << to_file
+            << " --appendonly no\n"
+            << "(or the same dir/dbfilename in its config file; stock redis-server loads it too).\n"
+            << "Leave out replicaof, or a replica replaces the data with its master's; with\n"
+            << "appendonly yes the AOF, not this file, would be loaded.\n";
+  return 0;
+}
+
+int Offline(const std::string& action, const std::vector<std::string>& names,
+            const cxxopts::ParseResult& r) {
+  if (action == "create")
+    return Fail(
+        "create needs a running node (it writes its dataset): leave out --dir, and say which "
+        "node with -h HOST -p PORT");
+  if (action != "list" && action != "verify" && action != "prune" && action != "restore")
+    return Fail("unknown action '" + action + "' (list, create, verify, prune, restore)");
+  if (r.count("timeout")) return Fail("--timeout applies to create on a running node");
+  if (action != "restore" && r.count("to")) return Fail("--to applies to restore only");
+  if ((action == "list" || action == "prune") && !names.empty())
+    return Fail(action + " takes no snapshot names");
+  std::string dir = r["dir"].as<std::string>();
+  std::string prefix = r["prefix"].as<std::string>();
+  auto list = backup::ListSnapshots(dir, prefix);
+  if (!list.ok()) return Fail(list.status().message());
+
+  if (action == "list") {
+    PrintSnapshotList(*list);
+    return 0;
+  }
+  if (action == "verify") return OfflineVerify(dir, *list, names);
+  if (action == "prune") return OfflinePrune(dir, prefix, r);
+  if (names.size() != 1) return Fail("restore takes one snapshot name (see list --dir)");
+  if (!r.count("to"))
+    return Fail("offline restore needs --to PATH, the RDB file to write (e.g. the dir/dbfilename "
+                "of a stopped node)");
+  return OfflineRestore(dir, *list, names[0], r["to"].as<std::string>(), r.count("force") > 0);
+}
+
+int Online(const std::string& action, const std::vector<std::string>& names,
+           const cxxopts::ParseResult& r) {
+  if (r.count("keep"))
+    return Fail(
+        "--keep works with --dir; a running node prunes by its own snapshot-keep (CONFIG GET / "
+        "CONFIG SET snapshot-keep)");
+  for (const char* offline_only : {"local-time", "prefix", "to"}) {
+    if (r.count(offline_only))
+      return Fail(std::string("--") + offline_only +
+                  " applies with --dir DIR only (a running node uses its own config)");
+  }
+  RemoteSnapshotRequest req;
+  req.action = action;
+  req.names = names;
+  req.dry_run = r.count("dry-run") > 0;
+  req.force = r.count("force") > 0;
+  req.timeout_seconds = r["timeout"].as<int>();
+  if (req.timeout_seconds <= 0) return Fail("--timeout takes a positive number of seconds");
+  req.connection = ConnectionFrom(r);
+  return RemoteSnapshot(req);
+}
+
 }  // namespace
 
 int RunSnapshot(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+  if (args.empty() || (args.size() == 1 && (args[0] == "-h" || args[0] == "--help"))) {
     std::cout << kHelp;
     return args.empty() ? 1 : 0;
   }
-  std::string action = args[0];
-  cxxopts::Options opts("cairn snapshot", "Snapshot directory of a backup node");
-  opts.add_options()("h,help", "Show this help")("dir", "the snapshot directory",
-                                                 cxxopts::value<std::string>())(
+  cxxopts::Options opts("cairn snapshot", "Snapshots of a backup node");
+  opts.add_options()("help", "Show this help")("dir", "the snapshot directory (offline)",
+                                               cxxopts::value<std::string>())(
       "prefix", "snapshot file prefix", cxxopts::value<std::string>()->default_value("dump"))(
-      "keep", "retention rules (prune)", cxxopts::value<std::string>())(
-      "local-time", "retention periods in the local time zone instead of UTC (prune)")(
+      "keep", "retention rules (offline prune)", cxxopts::value<std::string>())(
+      "local-time", "retention periods in the local time zone instead of UTC (offline prune)")(
       "dry-run", "print what prune would remove, remove nothing")(
-      "names", "snapshots to verify", cxxopts::value<std::vector<std::string>>());
-  opts.parse_positional({"names"});
+      "force", "restore a snapshot that did not verify")(
+      "to", "the RDB file offline restore writes", cxxopts::value<std::string>())(
+      "timeout", "seconds create waits for the snapshot",
+      cxxopts::value<int>()->default_value("3600"))(
+      "action", "list, create, verify, prune, restore", cxxopts::value<std::string>())(
+      "names", "snapshot names", cxxopts::value<std::vector<std::string>>());
+  AddConnectionOptions(opts);
+  opts.parse_positional({"action", "names"});
   std::vector<const char*> argv{"cairn snapshot"};
-  for (size_t i = 1; i < args.size(); ++i) argv.push_back(args[i].c_str());
+  for (const auto& a : args) argv.push_back(a.c_str());
   cxxopts::ParseResult r;
   try {
     r = opts.parse(static_cast<int>(argv.size()), argv.data());
@@ -100,71 +241,16 @@ int RunSnapshot(const std::vector<std::string>& args) {
     std::cout << kHelp;
     return 0;
   }
-  if (!r.count("dir")) return Fail("--dir is required (the node's snapshot-dir)");
-  std::string dir = r["dir"].as<std::string>();
-  std::string prefix = r["prefix"].as<std::string>();
-  auto list = backup::ListSnapshots(dir, prefix);
-  if (!list.ok()) return Fail(list.status().message());
-
-  if (action == "list") {
-    PrintHeader();
-    uint64_t bytes = 0;
-    for (const auto& m : *list) {
-      PrintRow(m);
-      bytes += m.size;
-    }
-    std::cout << list->size() << " snapshot(s), " << HumanSize(bytes) << "\n";
-    return 0;
-  }
-  if (action == "verify") {
-    std::vector<std::string> names;
-    if (r.count("names")) names = r["names"].as<std::vector<std::string>>();
-    int failed = 0, checked = 0;
-    PrintHeader();
-    for (auto m : *list) {
-      if (!names.empty() && std::find(names.begin(), names.end(), m.name) == names.end()) continue;
-      ++checked;
-      m = backup::VerifySnapshotFile(dir + "/" + m.name, m);
-      if (!m.verified) ++failed;
-      if (Status st = backup::WriteManifest(dir, m); !st.ok()) {
-        std::cerr << "cairn snapshot: writing the manifest of " << m.name << ": " << st.message()
-                  << "\n";
-        ++failed;
-      }
-      PrintRow(m);
-    }
-    if (!names.empty() && checked != static_cast<int>(names.size())) {
-      return Fail("some of the named snapshots are not in " + dir);
-    }
-    std::cout << checked << " checked, " << checked - failed << " verified, " << failed
-              << " failed\n";
-    return failed == 0 ? 0 : 1;
-  }
-  if (action == "prune") {
-    if (!r.count("keep")) return Fail("--keep is required (e.g. --keep \"last 3 daily 7\")");
-    auto policy = backup::ParsePolicy(r["keep"].as<std::string>());
-    if (!policy.ok()) return Fail(policy.status().message());
-    policy->local_time = r.count("local-time") > 0;
-    bool dry = r.count("dry-run") > 0;
-    auto decisions = backup::PruneSnapshots(dir, prefix, *policy, dry);
-    if (!decisions.ok()) return Fail(decisions.status().message());
-    size_t removed = 0;
-    std::cout << Pad("NAME", 34) << Pad("TAKEN (UTC)", 21) << Pad("ACTION", 9) << "WHY\n";
-    for (const auto& d : *decisions) {
-      std::string why;
-      for (const auto& reason : d.reasons) why += (why.empty() ? "" : ", ") + reason;
-      if (!d.keep) {
-        ++removed;
-        why = "no rule keeps it";
-      }
-      std::cout << Pad(d.snapshot.name, 34) << Pad(Utc(d.snapshot.unix_seconds), 21)
-                << Pad(d.keep ? "keep" : (dry ? "would remove" : "removed"), 9) << why << "\n";
-    }
-    std::cout << decisions->size() - removed << " kept, " << removed
-              << (dry ? " would be removed (dry run)\n" : " removed\n");
-    return 0;
-  }
-  return Fail("unknown action '" + action + "' (list, verify, prune)");
+  if (!r.count("action")) return Fail("no action given (list, create, verify, prune, restore)");
+  const std::string action = r["action"].as<std::string>();
+  std::vector<std::string> names;
+  if (r.count("names")) names = r["names"].as<std::vector<std::string>>();
+  if (!r.count("dir")) return Online(action, names, r);
+  if (ConnectionOptionsGiven(r))
+    return Fail(
+        "--dir works on a snapshot directory without a node; -h/-p/-s/-a/--user talk to a "
+        "running node: give one or the other");
+  return Offline(action, names, r);
 }
 
 }  // namespace cairn::server
