@@ -77,13 +77,13 @@ Status BackupService::Init() {
 
 Status BackupService::ApplyConfig() {
   const auto& v = config_.v();
-  if (v.backup_mode && !promoted_ && !v.replica_read_only)
+  if (v.backup_mode && !v.replica_read_only)
     return Status::InvalidArgument(
         "backup-mode yes keeps the node read-only: replica-read-only no is refused until the node "
         "is promoted (BACKUP PROMOTE)");
   if (v.snapshot_prefix.empty() || v.snapshot_prefix.find('/') != std::string::npos)
     return Status::InvalidArgument("snapshot-prefix must be a non-empty file name prefix");
-  if (!v.backup_mode) promoted_ = false;
+  if (v.backup_mode) promoted_ = false;  // back to backup duty (failing back)
   next_due_s_ = NextDue(NowS());
   return Status::Ok();
 }
@@ -93,7 +93,7 @@ int64_t BackupService::NextDue(int64_t now) const {
   return backup::NextDue({v.snapshot_interval, v.snapshot_at, v.snapshot_local_time}, now);
 }
 
-bool BackupService::WritesRefused() const { return config_.v().backup_mode && !promoted_; }
+bool BackupService::WritesRefused() const { return config_.v().backup_mode; }
 
 // --- snapshots -------------------------------------------------------------------
 
@@ -301,7 +301,7 @@ Result<std::vector<backup::RetentionDecision>> BackupService::Prune(bool dry_run
 
 void BackupService::Guard(const char* why) {
   const auto& v = config_.v();
-  if (!v.backup_mode || promoted_ || !v.backup_guard || state_.KeyCount() == 0) return;
+  if (!v.backup_mode || !v.backup_guard || state_.KeyCount() == 0) return;
   if (!last_repl_id_.empty() && last_repl_id_ == replication_.ids().replid &&
       last_repl_offset_ == replication_.ids().offset) {
     log::Backup().info("Guard snapshot before {} not needed: snapshot {} holds this data", why,
@@ -323,7 +323,7 @@ void BackupService::BeforeReplace(uint64_t) { Guard("a full resync replaces the 
 
 bool BackupService::MayRefuse(uint64_t held) const {
   const auto& v = config_.v();
-  return v.backup_mode && !promoted_ && v.backup_refuse_empty_sync && held > 0;
+  return v.backup_mode && v.backup_refuse_empty_sync && held > 0;
 }
 
 bool BackupService::Accept(uint64_t held, uint64_t incoming) {

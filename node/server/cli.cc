@@ -31,9 +31,13 @@ constexpr const char* kUsage =
     "                     cairn pubkey < node.key\n"
     "  tunnel ...         Carry any TCP connection through the secure channel, like\n"
     "                     spiped (cairn tunnel --help)\n"
-    "  snapshot list|verify|prune --dir DIR\n"
-    "                     A backup node's snapshot directory, offline\n"
+    "  snapshot list|create|verify|prune|restore [-h HOST -p PORT -a PASS | --dir DIR]\n"
+    "                     A backup node's snapshots: through the running node over\n"
+    "                     RESP, or offline on its snapshot directory with --dir\n"
     "                     (cairn snapshot --help)\n"
+    "  promote [--snapshot NAME] [-h HOST -p PORT -a PASS]\n"
+    "                     Turn a running backup node into a writable master, from its\n"
+    "                     live data or from a snapshot (cairn promote --help)\n"
     "\n"
     "Options:\n"
     "  -h, --help         Show this help (also: cairn <command> --help)\n"
@@ -140,6 +144,7 @@ int Main(int argc, char** argv) {
     if (cmd == "pubkey") return RunPubkey(rest);
     if (cmd == "tunnel") return RunTunnel(rest);
     if (cmd == "snapshot") return RunSnapshot(rest);
+    if (cmd == "promote") return RunPromote(rest);
   }
   cxxopts::Options opts("cairn", "Cairn: encrypted WAN backup replicator for Redis data");
   opts.add_options()("h,help", "Show help")("v,version", "Show the version");

@@ -140,8 +140,8 @@ int OfflineRestore(const std::string& dir, const std::vector<backup::SnapshotMet
     std::cout << "Restored " << name << " (" << m.keys << " keys, " << HumanSize(m.size)
               << ", verified) to " << to << "\n";
   } else {
-    std::cout << "Restored " << name << " to " << to << " WITHOUT verification (--force): "
-              << m.verify_error << "\n";
+    std::cout << "Restored " << name << " to " << to
+              << " WITHOUT verification (--force): " << m.verify_error << "\n";
   }
   size_t slash = to.rfind('/');
   std::string to_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : to.substr(0, slash));
@@ -180,8 +180,9 @@ int Offline(const std::string& action, const std::vector<std::string>& names,
   if (action == "prune") return OfflinePrune(dir, prefix, r);
   if (names.size() != 1) return Fail("restore takes one snapshot name (see list --dir)");
   if (!r.count("to"))
-    return Fail("offline restore needs --to PATH, the RDB file to write (e.g. the dir/dbfilename "
-                "of a stopped node)");
+    return Fail(
+        "offline restore needs --to PATH, the RDB file to write (e.g. the dir/dbfilename "
+        "of a stopped node)");
   return OfflineRestore(dir, *list, names[0], r["to"].as<std::string>(), r.count("force") > 0);
 }
 

@@ -1,6 +1,7 @@
-// `cairn snapshot list|verify|prune`: the snapshot directory of a backup node, read
-// offline (the node need not run). Output is a table for people; exit codes say
-// whether everything verified / the prune went through.
+// `cairn snapshot list|create|verify|prune|restore` and `cairn promote`: a backup
+// node's snapshots, either through the running node over RESP (BACKUP ..., with
+// redis-cli's connection options) or offline on its snapshot directory (--dir).
+// Output is a table for people; exit codes say whether the action went through.
 #pragma once
 
 #include <string>
@@ -9,5 +10,7 @@
 namespace cairn::server {
 
 int RunSnapshot(const std::vector<std::string>& args);
+// Runs on a live node only: promotion changes a running process (snapshot_remote.cc).
+int RunPromote(const std::vector<std::string>& args);
 
 }  // namespace cairn::server

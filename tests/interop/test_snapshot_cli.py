@@ -1,9 +1,10 @@
-# `cairn snapshot list|verify|prune` on a snapshot directory, offline: RDB files
-# written by stock redis-server 7.0 under snapshot names, one of them damaged, one
-# stray file. list shows them unverified; verify parses each (CRC64 included), counts
-# keys and records the outcome in a manifest, failing on the damaged one; prune
-# --dry-run changes nothing; prune removes what the rules drop and never the newest
-# verified snapshot; what remains still loads into stock redis-server.
+# `cairn snapshot list|verify|prune` on a snapshot directory, offline (--dir; against
+# a running node: tests/integration/test_backup_cli.py): RDB files written by stock
+# redis-server 7.0 under snapshot names, one of them damaged, one stray file. list
+# shows them unverified; verify parses each (CRC64 included), counts keys and records
+# the outcome in a manifest, failing on the damaged one; prune --dry-run changes
+# nothing; prune removes what the rules drop and never the newest verified snapshot;
+# what remains still loads into stock redis-server.
 import os
 import shutil
 import subprocess
@@ -91,8 +92,9 @@ def test_list_verify_prune(snapdir, cluster):
 
 
 def test_bad_arguments_are_clear(tmp_path):
-    r = cairn("list")
-    assert r.returncode != 0 and "--dir" in r.stderr
+    # Without --dir the tool asks a running node; with none there, it points to --dir.
+    r = cairn("list", "-p", str(rh.harness.free_port()))
+    assert r.returncode != 0 and "Connection refused" in r.stderr and "--dir" in r.stderr
     r = cairn("list", "--dir", str(tmp_path / "missing"))
     assert r.returncode != 0 and "missing" in r.stderr
     r = cairn("prune", "--dir", str(tmp_path), "--keep", "fortnightly 2")
