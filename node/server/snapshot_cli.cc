@@ -40,7 +40,7 @@ constexpr const char* kHelp =
     "           records the result in its manifest; exit 1 if any fails\n"
     "  prune    removes what the retention rules (restic's forget semantics) do not\n"
     "           keep, never the newest verified snapshot; --dry-run prints the decisions\n"
-    "           only. Online the node's snapshot-keep is the rule; offline --keep is\n"
+    "           only. Online the node's snapshot-keep gives the rules, offline --keep\n"
     "  restore  online: a master replaces its dataset with snapshot NAME (BACKUP\n"
     "           RESTORE; a backup replica uses cairn promote --snapshot NAME).\n"
     "           Offline: verifies NAME and copies it atomically to the file --to PATH\n"
