@@ -148,12 +148,12 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
     Reject(c, cmd, err::kNoReplicas);
     return;
   }
-  if (!cfg.replicaof.empty() && cfg.replica_read_only && !c.has(kMaster) && cmd->is(kWrite)) {
-    Reject(c, cmd, err::kReadonly);
-    return;
-  }
   if (writes && !c.has(kMaster) && server_.backup != nullptr && server_.backup->WritesRefused()) {
     Reject(c, cmd, err::kReadonlyBackup);
+    return;
+  }
+  if (!cfg.replicaof.empty() && cfg.replica_read_only && !c.has(kMaster) && cmd->is(kWrite)) {
+    Reject(c, cmd, err::kReadonly);
     return;
   }
   if (c.resp == 2 && InPubSubMode(c) &&

@@ -290,7 +290,12 @@ std::pair<std::string, int64_t> ReplicationService::PsyncArgs() {
   return {ids_.replid, ids_.offset + 1};
 }
 
-void ReplicationService::FullSyncStarted() { have_history_ = false; }
+void ReplicationService::FullSyncStarted() {
+  // Before the history is dropped: a guard snapshot's RDB then still names the
+  // replication id and offset its data belongs to.
+  if (guard_ && !DatasetEmpty()) guard_->BeforeReplace(state_.KeyCount());
+  have_history_ = false;
+}
 
 Status ReplicationService::LoadFromMaster(const std::string& path, std::string_view data,
                                           bool swap) {
@@ -298,7 +303,6 @@ Status ReplicationService::LoadFromMaster(const std::string& path, std::string_v
   // Sub-replicas follow a history that ends here: they must resync too.
   master_.DisconnectReplicas("the master sent a new dataset");
   master_.FreeBacklog();
-  if (guard_ && before > 0) guard_->BeforeReplace(before);
   std::function<bool(const persist::RdbLoadInfo&)> accept;
   if (guard_ && guard_->MayRefuse(before)) {
     // Load beside the old data so that a refused dataset costs nothing.
@@ -334,6 +338,7 @@ void ReplicationService::FullSyncDone(const std::string& replid, int64_t offset,
   ids_.Adopt(replid, offset);
   master_.CreateBacklog();
   have_history_ = false;
+  if (guard_) guard_->Synced(true);
 }
 
 void ReplicationService::PartialSyncAccepted(const std::string& replid) {
@@ -343,6 +348,7 @@ void ReplicationService::PartialSyncAccepted(const std::string& replid) {
     master_.DisconnectReplicas("the master's replication id changed");
   }
   master_.CreateBacklog();
+  if (guard_) guard_->Synced(false);
 }
 
 void ReplicationService::Promote(bool dataset_replaced) {

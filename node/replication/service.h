@@ -48,8 +48,12 @@ class DatasetLoader {
 class SyncGuard {
  public:
   virtual ~SyncGuard() = default;
-  // A full sync is about to replace a dataset of `held` keys (guard snapshot).
+  // A full sync is about to replace a dataset of `held` keys (guard snapshot);
+  // the replication history still describes the data at this point.
   virtual void BeforeReplace(uint64_t held) = 0;
+  // The data now follows the configured master: after a full sync (`full`) or
+  // an accepted partial resync.
+  virtual void Synced(bool full) = 0;
   // Whether a dataset of `held` keys may be checked against what arrives
   // before it is dropped (the load then goes into fresh databases).
   virtual bool MayRefuse(uint64_t held) const = 0;

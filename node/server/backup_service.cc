@@ -47,7 +47,7 @@ std::string BackupService::Dir() const {
 
 bool BackupService::Active() const {
   const auto& v = config_.v();
-  return v.backup_mode || v.snapshot_interval > 0 || !v.snapshot_at.empty() ||
+  return v.backup_mode || promoted_ || v.snapshot_interval > 0 || !v.snapshot_at.empty() ||
          !v.snapshot_dir.empty();
 }
 
@@ -63,6 +63,8 @@ Status BackupService::EnsureDir() {
 
 Status BackupService::Init() {
   if (Status s = ApplyConfig(); !s.ok()) return s;
+  data_master_ = config_.v().replicaof;  // what a restarted replica's data came from
+  std::replace(data_master_.begin(), data_master_.end(), ' ', ':');
   if (!Active()) return Status::Ok();
   if (Status s = EnsureDir(); !s.ok()) return s;
   auto removed = backup::RemoveLeftovers(Dir(), config_.v().snapshot_prefix);
@@ -110,8 +112,7 @@ backup::SnapshotMeta BackupService::NewMeta(const std::string& kind) {
     m.unix_seconds = *t + 1;
   }
   if (auto t = backup::ParseSnapshotName(config_.v().snapshot_prefix, m.name)) m.unix_seconds = *t;
-  if (state_.replication && state_.replication->IsReplica()) m.master = config_.v().replicaof;
-  std::replace(m.master.begin(), m.master.end(), ' ', ':');
+  if (state_.replication && state_.replication->IsReplica()) m.master = data_master_;
   return m;
 }
 
@@ -321,6 +322,15 @@ void BackupService::BeforeReplicatedFlush(int db) {
 
 void BackupService::BeforeReplace(uint64_t) { Guard("a full resync replaces the dataset"); }
 
+void BackupService::Synced(bool full) {
+  data_master_ = config_.v().replicaof;
+  std::replace(data_master_.begin(), data_master_.end(), ' ', ':');
+  if (full && !alert_.empty()) {
+    log::Backup().info("A full sync from the master was accepted; backup alert cleared");
+    alert_.clear();
+  }
+}
+
 bool BackupService::MayRefuse(uint64_t held) const {
   const auto& v = config_.v();
   return v.backup_mode && v.backup_refuse_empty_sync && held > 0;
@@ -401,6 +411,7 @@ Result<std::string> BackupService::Promote(const std::string& snapshot, bool for
   }
   const std::string was = config_.v().replicaof;
   promoted_ = true;
+  alert_.clear();
   state_.replication->Promote(!snapshot.empty());
   config_.v().backup_mode = false;
   std::string reply = "OK promoted to master";

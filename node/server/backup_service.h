@@ -56,6 +56,7 @@ class BackupService : public cmd::BackupControl, public repl::SyncGuard {
 
   // repl::SyncGuard
   void BeforeReplace(uint64_t held) override;
+  void Synced(bool full) override;
   bool MayRefuse(uint64_t held) const override;
   bool Accept(uint64_t held, uint64_t incoming) override;
   int RetryDelaySeconds(int refusals) const override;
@@ -107,6 +108,8 @@ class BackupService : public cmd::BackupControl, public repl::SyncGuard {
   int64_t last_refused_s_ = 0;
   uint64_t last_refused_held_ = 0, last_refused_incoming_ = 0;
   std::string alert_;
+  std::string data_master_;  // host:port the data came from (a switch keeps the old one
+                             // until the new master's sync completes)
   // The directory as last listed.
   uint64_t disk_count_ = 0, disk_bytes_ = 0, disk_verified_ = 0;
   std::string protected_;  // the snapshot being restored: never pruned meanwhile

@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 namespace cairn::server {
@@ -55,6 +56,9 @@ struct ReplyFree {
 }  // namespace
 
 Result<std::unique_ptr<RespClient>> RespClient::Connect(const ConnectOptions& o) {
+  // hiredis writes with write(2): a node that closes the connection first would kill
+  // the tool with SIGPIPE and no message. As redis-cli does, take EPIPE as an error.
+  std::signal(SIGPIPE, SIG_IGN);
   const bool unix_socket = !o.socket.empty();
   std::string endpoint = unix_socket ? o.socket : o.host + ":" + std::to_string(o.port);
   if (!unix_socket && (o.port <= 0 || o.port > 65535))

@@ -259,7 +259,16 @@ int RemoteSnapshot(const RemoteSnapshotRequest& req) {
   if (req.action == "prune") return RemotePrune(c, req.dry_run);
   std::vector<std::string> argv{"BACKUP", "RESTORE", req.names[0]};
   if (req.force) argv.push_back("FORCE");
-  return StatusCommand(tool, c, argv);
+  auto r = c.Command(argv);
+  if (!r.ok()) {
+    std::string msg = r.status().message();
+    // A backup replica restores by promotion: name this tool's way of doing it.
+    if (msg.find("BACKUP PROMOTE") != std::string::npos)
+      msg += " (here: cairn promote --snapshot " + req.names[0] + ")";
+    return Fail(tool, msg);
+  }
+  std::cout << Text(*r) << "\n";
+  return 0;
 }
 
 int RunPromote(const std::vector<std::string>& args) {

@@ -1,17 +1,20 @@
 # `cairn snapshot list|create|prune|restore` and `cairn promote` as an operator runs
 # them: against a running node over RESP (redis-cli's -h/-p/-a/--user options and
 # REDISCLI_AUTH) and offline on a snapshot directory (--dir). Covered: create waits
-# for the snapshot and prints its row; list matches BACKUP LIST and the offline listing
-# of the same directory; prune by the node's snapshot-keep (dry run and real); online
-# restore on a master, refused on a backup replica; offline restore to a new file that
-# a fresh node loads, refusing a damaged snapshot without --force and leaving no file
-# behind; promote of a backup replica from live data and from a snapshot (writable,
-# ROLE master); the errors an operator meets: nothing listening, a wrong or missing
-# password, an unknown snapshot, an option of the other mode.
+# for the snapshot and prints its row, or exits 1 with the node's reason when the
+# snapshot child is killed or the snapshot cannot start; list matches BACKUP LIST and
+# the offline listing of the same directory; prune by the node's snapshot-keep (dry
+# run and real); online restore on a master, refused on a backup replica; offline
+# restore to a new file that a fresh node loads, refusing a damaged snapshot without
+# --force and leaving no file behind; promote of a backup replica from live data and
+# from a snapshot (writable, ROLE master); the errors an operator meets: nothing
+# listening, a wrong or missing password, an unknown snapshot, an option of the other
+# mode.
 #
 # Nodes come from conftest's start_cairn fixture (stopped by PID at teardown). The
 # tool itself is $CAIRN_BIN run as a subprocess; every call has a timeout.
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -167,7 +170,8 @@ def test_restore_online_on_master_and_refused_on_backup(start_cairn, pair):
     # A backup replica restores by promotion; the node's error says so.
     _, bname = create(backup.port)
     r = snapshot("restore", bname, "-p", backup.port)
-    assert r.returncode == 1 and "PROMOTE" in r.stderr, r.stderr
+    assert r.returncode == 1 and "BACKUP PROMOTE" in r.stderr, r.stderr
+    assert "cairn promote --snapshot %s" % bname in r.stderr
     assert bc.info("replication")["role"] == "slave"
     c.close()
 
@@ -285,3 +289,55 @@ def test_mode_errors(tmp_path):
     assert r.returncode == 1 and "one snapshot name" in r.stderr
     r = run("promote", "--snapshot", "force")
     assert r.returncode == 1 and "not a snapshot name" in r.stderr
+
+
+def child_pids(pid):
+    kids = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+            kids += [int(k) for k in f.read().split()]
+    return kids
+
+
+def test_create_timeout_busy_and_failed_snapshot(start_cairn, tmp_path):
+    node = start_cairn(*BASE_ARGS, "--snapshot-dir", "snapshots")
+    c = node.client(decode_responses=True)
+    load(c, 400)
+    c.config_set("rdb-key-save-delay", 5000)  # the child needs ~2 s for 400 keys
+
+    # --timeout bounds the wait; the node goes on with the snapshot.
+    t0 = time.monotonic()
+    r = snapshot("create", "-p", node.port, "--timeout", 1)
+    assert r.returncode == 1 and "still running after 1 s" in r.stderr, r.stderr
+    assert time.monotonic() - t0 < 1.9
+    assert c.info("backup")["snapshot_in_progress"] == 1
+    # One child at a time: the node's refusal, exit 1.
+    r = snapshot("create", "-p", node.port)
+    assert r.returncode == 1 and "already in progress" in r.stderr, r.stderr
+    for kid in child_pids(node.pid):
+        os.kill(kid, signal.SIGKILL)  # the node's snapshot child, not the node
+    wait_for(lambda: c.info("backup")["snapshot_in_progress"] == 0, "the killed child to be reaped")
+
+    # A child that dies while create waits: the node's reason, exit 1.
+    tool = subprocess.Popen([cairn_bin(), "snapshot", "create", "-p", str(node.port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: c.info("backup")["snapshot_in_progress"] == 1, "the snapshot to start")
+        kids = child_pids(node.pid)
+        assert len(kids) == 1, kids
+        os.kill(kids[0], signal.SIGKILL)
+        out, err = tool.communicate(timeout=60)
+    finally:
+        if tool.poll() is None:
+            tool.kill()
+            tool.wait()
+    assert tool.returncode == 1, out + err
+    assert "failed: the snapshot child was killed by signal 9" in err
+    assert c.info("backup")["last_snapshot_status"] == "err"
+
+    # A snapshot that cannot even start: the node's error, exit 1.
+    c.config_set("snapshot-dir", str(tmp_path / "file" / "snapshots"))
+    (tmp_path / "file").write_text("a file where a directory should be")
+    r = snapshot("create", "-p", node.port)
+    assert r.returncode == 1 and "Not a directory" in r.stderr, r.stderr
+    c.close()

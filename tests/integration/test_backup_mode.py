@@ -189,10 +189,6 @@ def test_backup_replica_refuses_writes_and_being_made_writable(nodes):
     assert backup.call("GET", "after") == b"refusals"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "node bug: a backup replica answers client writes with the plain replica error "
-    "'READONLY You can't write against a read only replica.' (dispatcher.cc checks "
-    "replica-read-only before backup mode), not the documented backup-node message"))
 def test_backup_replica_write_error_names_backup_mode(nodes):
     master = nodes.start()
     backup = backup_of(nodes, master)
@@ -407,10 +403,6 @@ def test_repointed_backup_guards_the_old_masters_data(nodes, tmp_path):
     assert backup.call("EXISTS", "one:1") == 0 and backup.call("DBSIZE") == 150
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "node bug: the guard snapshot before a full resync records no replication position "
-    "(manifest repl-id empty, repl-offset -1): ReplicationService::LoadFromMaster frees "
-    "the backlog before calling SyncGuard::BeforeReplace, so the RDB has no repl-id aux"))
 def test_guard_before_a_full_resync_records_the_replication_position(nodes):
     m1 = nodes.start()
     m2 = nodes.start()
@@ -427,6 +419,8 @@ def test_guard_before_a_full_resync_records_the_replication_position(nodes):
     m = bh.manifest(d, bh.snapshots(d)[0])
     assert m["repl-id"] == info["master_replid"], m
     assert m["repl-offset"] == info["master_repl_offset"], m
+    # It holds the first master's data, so it names that master, not the new one.
+    assert m["master"] == "127.0.0.1:%d" % m1.port, m
 
 
 def test_disaster_drill_promote_after_refused_empty_sync_then_fail_back(nodes):
