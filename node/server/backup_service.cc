@@ -275,7 +275,14 @@ Result<std::string> BackupService::Snapshot() {
   return name;
 }
 
+bool BackupService::DirMissing() const {
+  struct stat st;
+  return stat(Dir().c_str(), &st) != 0 && errno == ENOENT;
+}
+
 Result<std::vector<backup::SnapshotMeta>> BackupService::List() {
+  // No directory yet (nothing configured, no snapshot taken): nothing to list.
+  if (DirMissing()) return std::vector<backup::SnapshotMeta>{};
   return backup::ListSnapshots(Dir(), config_.v().snapshot_prefix);
 }
 
@@ -284,6 +291,7 @@ Result<std::vector<backup::RetentionDecision>> BackupService::Prune(bool dry_run
   auto policy = backup::ParsePolicy(v.snapshot_keep);
   if (!policy.ok()) return policy.status();
   policy->local_time = v.snapshot_local_time;
+  if (DirMissing()) return std::vector<backup::RetentionDecision>{};
   std::set<std::string> protect;
   if (!running_name_.empty()) protect.insert(running_name_);
   auto decisions = backup::PruneSnapshots(Dir(), v.snapshot_prefix, *policy, dry_run, protect);
@@ -457,7 +465,7 @@ std::vector<std::pair<std::string, std::string>> BackupService::InfoFields() {
   add("backup_mode", v.backup_mode ? "yes" : "no");
   add("backup_promoted", promoted_ ? 1 : 0);
   add("backup_writes_refused", WritesRefused() ? 1 : 0);
-  add("snapshot_dir", Active() ? Dir() : "");
+  add("snapshot_dir", Active() || !DirMissing() ? Dir() : "");
   add("snapshot_in_progress", running_name_.empty() ? 0 : 1);
   add("snapshot_current", running_name_);
   add("snapshot_current_seconds",

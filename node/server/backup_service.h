@@ -72,6 +72,7 @@ class BackupService : public cmd::BackupControl, public repl::SyncGuard {
 
   std::string Dir() const;
   bool Active() const;  // a snapshot directory is in use (backup mode or a schedule)
+  bool DirMissing() const;
   Status EnsureDir();
   // A snapshot of `kind` ("scheduled", "manual", "guard"): forked, or written in
   // the loop when `foreground` (a guard with a busy child). Fills *name.

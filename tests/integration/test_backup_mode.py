@@ -599,3 +599,23 @@ def test_promotion_rewrites_config_file_and_restart_stays_master(nodes, tmp_path
     assert again.must("CONFIG", "GET", "snapshot-keep") == [b"snapshot-keep", b"last 5"]
     assert again.digest() == digest and again.call("GET", "written") == b"after promotion"
     assert again.must("SET", "still", "writable") == "OK"
+
+
+def test_a_plain_node_lists_nothing_until_its_first_snapshot(nodes):
+    # No backup directive at all: the snapshot directory does not exist yet, and BACKUP
+    # LIST / PRUNE answer an empty list rather than an error; BACKUP SNAPSHOT creates it.
+    node = nodes.start()
+    assert node.call("BACKUP", "LIST") == []
+    assert node.call("BACKUP", "PRUNE", "DRYRUN") == []
+    assert bh.info_backup(node)["snapshot_dir"] == ""
+    load(node, 10)
+    started = node.must("BACKUP", "SNAPSHOT")
+    assert started.startswith("Snapshot started: "), started
+    name = started.split(": ", 1)[1]
+    wait_info(node, lambda i: i["last_snapshot"] == name and i["snapshot_in_progress"] == "0",
+              "the manual snapshot")
+    i = bh.info_backup(node)
+    assert i["last_snapshot_status"] == "ok" and i["last_snapshot_keys"] == "10", i
+    assert i["snapshot_dir"].endswith("/snapshots"), i
+    listed = node.call("BACKUP", "LIST")
+    assert len(listed) == 1
