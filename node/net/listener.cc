@@ -1,6 +1,11 @@
 // TCP listener with Redis's admission rules.
 #include "node/net/listener.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "node/base/log.h"
 #include "node/net/connection.h"
 
@@ -120,10 +125,7 @@ void Listener::Accept(size_t i) {
         sock.close(pe);
       } else {
         sock.non_blocking(true, pe);
-        int fd = sock.release();
-        auto conn = std::make_shared<Connection>(fd, EndpointString(peer), EndpointString(local),
-                                                 io_, poller_, server_, dispatcher_);
-        conn->Start();
+        StartClient(sock.release(), EndpointString(peer), EndpointString(local));
       }
     } else {
       // Out of descriptors or memory: say so, and retry a little later rather
@@ -139,12 +141,74 @@ void Listener::Accept(size_t i) {
   });
 }
 
+void Listener::StartClient(int fd, std::string peer, std::string local) {
+  auto conn = std::make_shared<Connection>(fd, std::move(peer), std::move(local), io_, poller_,
+                                           server_, dispatcher_);
+  conn->Start();
+}
+
+Status Listener::ListenUnix(const std::string& path, int perm) {
+  using local = asio::local::stream_protocol;
+  // A socket file left by a previous run would fail the bind (as Redis, replace it).
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path.c_str());
+  error_code ec;
+  auto acceptor = std::make_unique<local::acceptor>(io_);
+  acceptor->open(local(), ec);
+  if (!ec) acceptor->bind(local::endpoint(path), ec);
+  if (!ec && perm != 0 && chmod(path.c_str(), static_cast<mode_t>(perm)) != 0)
+    ec = error_code(errno, boost::system::system_category());
+  if (!ec) acceptor->listen(server_.config->v().tcp_backlog, ec);
+  if (ec) return Status::IOError("Failed opening Unix socket " + path + ": " + ec.message());
+  unix_acceptor_ = std::move(acceptor);
+  unix_path_ = path;
+  log::Net().info("The server is now ready to accept connections at {}", path);
+  AcceptUnix();
+  return Status::Ok();
+}
+
+void Listener::AcceptUnix() {
+  unix_acceptor_->async_accept(
+      [this](const error_code& ec, asio::local::stream_protocol::socket sock) {
+        if (ec == asio::error::operation_aborted || !unix_acceptor_) return;
+        if (!ec) {
+          error_code ignored;
+          // Redis names both ends of a unix-socket client "<path>:0"; protected mode
+          // does not apply (the socket is local by construction).
+          if (server_.clients.size() >= static_cast<size_t>(server_.config->v().maxclients)) {
+            server_.stats.rejected_connections++;
+            static constexpr char kMax[] = "-ERR max number of clients reached\r\n";
+            sock.non_blocking(true, ignored);
+            asio::write(sock, asio::buffer(kMax, sizeof(kMax) - 1), ignored);
+            sock.close(ignored);
+          } else {
+            sock.non_blocking(true, ignored);
+            StartClient(sock.release(), unix_path_ + ":0", unix_path_ + ":0");
+          }
+        } else {
+          log::Net().warn("Accepting client connection: {}", ec.message());
+          auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+          timer->async_wait([this, timer](const error_code& te) {
+            if (!te && unix_acceptor_) AcceptUnix();
+          });
+          return;
+        }
+        AcceptUnix();
+      });
+}
+
 void Listener::Stop() {
   for (auto& a : acceptors_) {
     error_code ec;
     a->close(ec);
   }
   acceptors_.clear();
+  if (unix_acceptor_) {
+    error_code ec;
+    unix_acceptor_->close(ec);
+    unix_acceptor_.reset();
+    unlink(unix_path_.c_str());
+  }
 }
 
 }  // namespace cairn::net

@@ -1,5 +1,6 @@
-// Listener: accepts TCP clients on every `bind` address and applies admission
-// rules (maxclients, protected mode) before a client exists.
+// Listener: accepts TCP clients on every `bind` address, and local clients on
+// the `unixsocket` path, and applies admission rules (maxclients, protected mode
+// for TCP) before a client exists.
 #pragma once
 
 #include <memory>
@@ -27,12 +28,17 @@ class Listener {
 
   // Binds every address of `bind` on `port` (BindAll) and starts accepting.
   Status Listen(const std::vector<std::string>& bind, int port);
+  // Also accepts on a unix socket at `path` with permissions `perm` (0: the
+  // umask's), replacing a stale socket file; the file goes at Stop().
+  Status ListenUnix(const std::string& path, int perm);
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
   void Stop();
 
  private:
   void Accept(size_t i);
+  void AcceptUnix();
+  void StartClient(int fd, std::string peer, std::string local);
   std::string AdmissionError(const boost::asio::ip::tcp::endpoint& peer) const;
 
   boost::asio::io_context& io_;
@@ -40,6 +46,8 @@ class Listener {
   cmd::ServerState& server_;
   cmd::Dispatcher& dispatcher_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::unique_ptr<boost::asio::local::stream_protocol::acceptor> unix_acceptor_;
+  std::string unix_path_;
   int port_ = 0;
 };
 

@@ -105,6 +105,9 @@ Status Server::Init() {
   Status s = listener_->Listen(cfg.bind, cfg.port);
   if (!s.ok()) return s;
   state_.port = listener_->port();
+  if (!cfg.unixsocket.empty()) {
+    if (Status us = listener_->ListenUnix(cfg.unixsocket, cfg.unixsocketperm); !us.ok()) return us;
+  }
   log::Server().info("Running mode=standalone, port={}.", listener_->port());
   log::Server().info("Server initialized");
   WaitForSignals();
