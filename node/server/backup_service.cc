@@ -187,7 +187,6 @@ Status BackupService::Take(const std::string& kind, bool foreground, std::string
     return s;
   }
   running_name_ = meta.name;
-  running_kind_ = kind;
   running_start_ms_ = start;
   running_repl_id_ = repl_id;
   running_repl_offset_ = repl_offset;
@@ -212,23 +211,10 @@ void BackupService::Finished(Outcome o) {
 }
 
 void BackupService::PruneAfterSnapshot() {
-  const auto& v = config_.v();
-  if (v.snapshot_keep.empty()) return;
-  auto policy = backup::ParsePolicy(v.snapshot_keep);
-  if (!policy.ok()) return;
-  policy->local_time = v.snapshot_local_time;
-  std::set<std::string> protect;
-  if (!protected_.empty()) protect.insert(protected_);
-  auto decisions = backup::PruneSnapshots(Dir(), v.snapshot_prefix, *policy, false, protect);
-  if (!decisions.ok()) {
+  if (config_.v().snapshot_keep.empty()) return;
+  auto decisions = Prune(false);
+  if (!decisions.ok())
     log::Backup().warn("Pruning {} failed: {}", Dir(), decisions.status().message());
-    return;
-  }
-  for (const auto& d : *decisions) {
-    if (d.keep) continue;
-    pruned_++;
-    log::Backup().info("Pruned snapshot {} (snapshot-keep {})", d.snapshot.name, v.snapshot_keep);
-  }
 }
 
 void BackupService::RefreshListing() {
@@ -292,14 +278,17 @@ Result<std::vector<backup::RetentionDecision>> BackupService::Prune(bool dry_run
   if (!policy.ok()) return policy.status();
   policy->local_time = v.snapshot_local_time;
   if (DirMissing()) return std::vector<backup::RetentionDecision>{};
+  // Never the snapshot a child is still writing, nor the one being restored.
   std::set<std::string> protect;
-  if (!running_name_.empty()) protect.insert(running_name_);
+  for (const std::string* n : {&running_name_, &protected_}) {
+    if (!n->empty()) protect.insert(*n);
+  }
   auto decisions = backup::PruneSnapshots(Dir(), v.snapshot_prefix, *policy, dry_run, protect);
   if (decisions.ok() && !dry_run) {
     for (const auto& d : *decisions) {
       if (d.keep) continue;
       pruned_++;
-      log::Backup().info("Pruned snapshot {} (BACKUP PRUNE)", d.snapshot.name);
+      log::Backup().info("Pruned snapshot {} (snapshot-keep {})", d.snapshot.name, v.snapshot_keep);
     }
     RefreshListing();
   }

@@ -96,7 +96,7 @@ class BackupService : public cmd::BackupControl, public repl::SyncGuard {
   int64_t next_due_s_ = -1;   // -1: nothing scheduled
   bool due_waiting_ = false;  // a scheduled snapshot waits for a busy child
   // The snapshot being written by a child.
-  std::string running_name_, running_kind_;
+  std::string running_name_;
   int64_t running_start_ms_ = 0;
   Outcome last_;
   // What the newest good snapshot holds (to skip a guard that would repeat it).
