@@ -25,6 +25,19 @@ def info_backup(node):
     return node.info("backup")
 
 
+def wait_info(rh, node, pred, what, timeout):
+    """Polls INFO backup until pred(info) holds; returns that INFO (rh: the suite's
+    replhelp module, whose wait_for reports the node's log on a timeout)."""
+    seen = {}
+
+    def check():
+        seen["i"] = info_backup(node)
+        return seen["i"] if pred(seen["i"]) else None
+    return rh.wait_for(check, timeout, what,
+                       lambda: "INFO backup: %s\n%r log:\n%s" % (seen.get("i"), node,
+                                                                node.log_tail(20)))
+
+
 def counter(node, field):
     return int(info_backup(node)[field])
 

@@ -57,14 +57,7 @@ def dbsize(node):
 
 def wait_info(node, pred, what, timeout=SYNC_TIMEOUT):
     """Polls INFO backup until pred(info) holds; returns that INFO."""
-    seen = {}
-
-    def check():
-        seen["i"] = bh.info_backup(node)
-        return seen["i"] if pred(seen["i"]) else None
-    return rh.wait_for(check, timeout, what,
-                       lambda: "INFO backup: %s\n%r log:\n%s" % (seen.get("i"), node,
-                                                                node.log_tail(20)))
+    return bh.wait_info(rh, node, pred, what, timeout)
 
 
 def wait_offset(master, replica, what):

@@ -44,14 +44,8 @@ def cairn_snapshot_cli(*args):
 
 
 def wait_info(node, pred, what, timeout=SYNC_TIMEOUT):
-    seen = {}
-
-    def check():
-        seen["i"] = bh.info_backup(node)
-        return seen["i"] if pred(seen["i"]) else None
-    return rh.wait_for(check, timeout, what,
-                       lambda: "INFO backup: %s\n%r log:\n%s" % (seen.get("i"), node,
-                                                                node.log_tail(20)))
+    """Polls INFO backup until pred(info) holds; returns that INFO."""
+    return bh.wait_info(rh, node, pred, what, timeout)
 
 
 def backup_of(cluster, master, *extra, workdir=None):
