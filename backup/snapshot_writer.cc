@@ -2,6 +2,7 @@
 #include "backup/snapshot_writer.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,19 @@ bool Exists(const std::string& path) {
 
 bool EndsWith(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// The pid at the end of a FileSink temp name ("...-<pid>.rdb") is alive.
+bool WriterAlive(const std::string& temp_name) {
+  size_t end = temp_name.size() - 4;  // before ".rdb"
+  size_t dash = temp_name.rfind('-', end);
+  if (dash == std::string::npos || dash + 1 >= end) return false;
+  pid_t pid = 0;
+  for (size_t i = dash + 1; i < end; i++) {
+    if (temp_name[i] < '0' || temp_name[i] > '9') return false;
+    pid = pid * 10 + (temp_name[i] - '0');
+  }
+  return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 }  // namespace
@@ -47,7 +61,9 @@ Result<int> RemoveLeftovers(const std::string& dir, const std::string& prefix) {
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name.compare(0, temp_head.size(), temp_head) == 0 && EndsWith(name, ".rdb")) {
-      doomed.push_back(name);
+      // temp-<name>-<pid>.rdb: a child that outlived its killed node may still be
+      // writing it (and will name it when done); only a dead writer's file goes.
+      if (!WriterAlive(name)) doomed.push_back(name);
     } else if (EndsWith(name, ".rdb.meta")) {
       std::string rdb = name.substr(0, name.size() - 5);
       if (ParseSnapshotName(prefix, rdb) && !Exists(dir + "/" + rdb)) doomed.push_back(name);

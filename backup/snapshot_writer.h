@@ -9,7 +9,8 @@
 //
 // A failure at any step removes the temp file and leaves every other snapshot as it
 // was; a crash leaves at most a temp file or a manifest without its RDB, which
-// RemoveLeftovers() clears (a node calls it at startup). Listing reads .rdb names,
+// RemoveLeftovers() clears (a node calls it at startup). A child whose node was
+// killed keeps writing and names its snapshot when done, as Redis's BGSAVE child. Listing reads .rdb names,
 // so neither leftover is ever taken for a snapshot.
 #pragma once
 
@@ -29,7 +30,8 @@ Result<SnapshotMeta> WriteSnapshot(const std::string& dir, SnapshotMeta meta,
                                    const std::function<Status(persist::RdbSink*)>& write);
 
 // Removes what interrupted snapshots left in `dir`: temp files of `prefix` snapshots
-// and manifests whose RDB is missing. Returns how many files went.
+// whose writer is dead (a child outliving its killed node finishes its own) and
+// manifests whose RDB is missing. Returns how many files went.
 Result<int> RemoveLeftovers(const std::string& dir, const std::string& prefix);
 
 // The name for a snapshot taken at `unix_seconds` that no file in `dir` has yet:

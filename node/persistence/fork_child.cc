@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,12 +22,7 @@ namespace cairn::persist {
 namespace {
 
 // In the child: close inherited sockets (keeping `keep`), reset signals.
-void PrepareChild(int keep, pid_t parent) {
-  // A child outliving a killed node would race the restarted node for the same
-  // files (dump.rdb, a snapshot's temp file that startup removes): it dies with
-  // its parent. The parent may already be gone by the time this runs.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(1);
+void PrepareChild(int keep) {
   std::vector<int> fds;
   if (DIR* d = opendir("/proc/self/fd")) {
     int self = dirfd(d);
@@ -70,7 +64,6 @@ Result<std::unique_ptr<ForkedChild>> ForkedChild::Start(
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return Status::IOError(std::string("pipe: ") + strerror(errno));
   int64_t start = base::MonotonicUs();
-  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
@@ -80,7 +73,7 @@ Result<std::unique_ptr<ForkedChild>> ForkedChild::Start(
   }
   if (pid == 0) {
     close(p[0]);
-    PrepareChild(p[1], parent);
+    PrepareChild(p[1]);
     ChildReport report;
     int code = body(&report);
     ssize_t n = write(p[1], &report, sizeof(report));

@@ -7,8 +7,9 @@
 //   restarted node can bind its port and a closed client really closes even
 //   while a child lives, and resets SIGTERM/SIGINT to their defaults (the
 //   parent's handlers would wake the parent's loop through a shared pipe).
-// - The child dies with its parent (PR_SET_PDEATHSIG): a node killed with -9
-//   leaves no writer behind to race its restarted self for the same files.
+// - A child outlives a node killed with -9 and finishes its file, as Redis's
+//   does (tests/integration/test_persistence.py pins it); whoever cleans up
+//   temp files after a restart spares those of live processes.
 // - The child reports through a pipe before it exits: the copy-on-write bytes
 //   it ended with (Private_Dirty of /proc/self/smaps_rollup) and a count.
 // - The body's return value is the exit code; the child leaves with _exit so

@@ -228,7 +228,30 @@ Status PersistenceService::LoadReplicationRdb(
   }
   if (swap) state_.dbs.swap(fresh);
   LogLoaded(*info);
+  RebaseAof();
   return Status::Ok();
+}
+
+void PersistenceService::RebaseAof() {
+  if (!aof_->active()) return;
+  // The AOF describes the previous dataset: a restart would bring it back. A new
+  // base from the data now in memory replaces it (through the manifest, atomically;
+  // writes from here on go to the new incr file). In the foreground, as a SAVE.
+  if (state_.persist.child == cmd::ChildKind::kAof) KillChild();
+  log::Persist().info("The dataset was replaced: rewriting the AOF from it");
+  Status s = aof_->BeginRewrite();
+  std::string temp = aof_->RewriteTempPath(getpid());
+  if (s.ok()) s = WriteAofBase(temp);
+  if (s.ok()) s = aof_->FinishRewrite(temp);
+  if (!s.ok()) {
+    unlink(temp.c_str());
+    state_.persist.aof_last_bgrewrite_ok = false;
+    state_.persist.aof_rewrite_scheduled = true;  // the cron tries again in a child
+    log::Persist().warn(
+        "The AOF could not be rebuilt after the dataset was replaced ({}); a background "
+        "rewrite is scheduled",
+        s.message());
+  }
 }
 
 Status PersistenceService::ReplaceDataset(const std::string& path, bool verify_checksum,
@@ -243,6 +266,7 @@ Status PersistenceService::ReplaceDataset(const std::string& path, bool verify_c
   state_.dbs.swap(fresh);
   state_.dirty++;
   LogLoaded(*info);
+  RebaseAof();
   return Status::Ok();
 }
 

@@ -127,6 +127,9 @@ class PersistenceService : public cmd::PersistenceControl,
   // for an AOF rewrite, the unfinished output.
   void RemoveChildFiles(pid_t pid);
   Status StartAofRewrite();
+  // After the dataset was replaced (a full sync, a restore): the AOF gets a new
+  // base from the data in memory, so a restart does not bring the old data back.
+  void RebaseAof();
   Status WriteAofBase(const std::string& path);
   void ChildFinished(const persist::ChildExit& e);
   void KillChild();

@@ -612,3 +612,64 @@ def test_a_plain_node_lists_nothing_until_its_first_snapshot(nodes):
     assert i["snapshot_dir"].endswith("/snapshots"), i
     listed = node.call("BACKUP", "LIST")
     assert len(listed) == 1
+
+
+def test_with_appendonly_a_replaced_dataset_survives_kill_9(nodes, tmp_path):
+    # The AOF must follow the dataset when a full sync or a promotion from a snapshot
+    # replaces it: otherwise a restart loads the AOF of the old data. No final save
+    # here (SIGKILL, no save points): what comes back is what the AOF holds.
+    master = nodes.start()
+    load(master, 80, prefix="m")
+    port = sh.harness.free_port()
+    data = tmp_path / "data"
+    data.mkdir()
+    conf = tmp_path / "backup.conf"
+    conf.write_text("\n".join([
+        "port %d" % port,
+        "dir %s" % data,
+        "save \"\"",
+        "appendonly yes",
+        "appendfsync always",
+        "enable-debug-command yes",
+        "replicaof 127.0.0.1 %d" % master.port,
+        "backup-mode yes",
+        ""]))
+
+    def start():
+        srv = bh.start_from_config(nodes._start, str(conf), port, str(tmp_path))
+        node = rh.Node("cairn", srv)
+        nodes.all.append(node)
+        return srv, node
+
+    def kill(srv, node):
+        node.expect_dead = True
+        node.close_conn()
+        srv.stop(sig=signal.SIGKILL)
+
+    srv, backup = start()
+    _, synced = in_sync(master, backup, "the full sync into an AOF node")
+    name = backup.must("BACKUP", "SNAPSHOT").split(": ", 1)[1]
+    wait_info(backup, lambda i: i["last_snapshot"] == name and i["snapshot_in_progress"] == "0",
+              "the snapshot")
+    # 1. After the full sync: the AOF holds the synced data (the master is gone now).
+    master.expect_dead = True
+    master.close_conn()
+    master.srv.stop(sig=signal.SIGKILL)
+    kill(srv, backup)
+    srv, backup = start()
+    assert backup.digest() == synced, "the AOF lost the data of the full sync"
+    # 2. Promoted, written to, then restored from the snapshot: after a kill the AOF
+    # gives the snapshot's data plus what came after the restore, not the older write.
+    r = backup.must("BACKUP", "PROMOTE")
+    assert r.startswith("OK promoted"), r
+    assert backup.must("SET", "after", "promotion") == "OK"
+    assert backup.must("BACKUP", "RESTORE", name).startswith("OK restored"), name
+    restored = backup.digest()
+    assert restored == synced and backup.call("EXISTS", "after") == 0
+    assert backup.must("SET", "after", "restore") == "OK"
+    expected = backup.digest()
+    kill(srv, backup)
+    srv, backup = start()
+    assert backup.must("ROLE")[0] == b"master"
+    assert backup.digest() == expected, "the AOF brought back the data from before the restore"
+    assert backup.call("GET", "after") == b"restore"

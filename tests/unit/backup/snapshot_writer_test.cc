@@ -1,6 +1,7 @@
 // Writing a snapshot: a good one appears with its manifest (verified, key count,
 // CRC); a writer that fails or produces a damaged RDB leaves nothing behind and
-// never touches older snapshots; leftovers of interrupted snapshots are removed;
+// never touches older snapshots; leftovers of interrupted snapshots are removed (not
+// those a live process still writes);
 // names stay unique within one second.
 #include "backup/snapshot_writer.h"
 
@@ -134,8 +135,13 @@ TEST_CASE("a failed or damaged snapshot leaves nothing and keeps the older ones"
 
 TEST_CASE("leftovers of interrupted snapshots are removed, snapshots are not", "[writer]") {
   const TempDir dir;
-  Touch(dir + "/temp-dump-20261123T030000Z.rdb-4242.rdb");
-  Touch(dir + "/temp-dump-20261123T030000Z.rdb.meta-4242.rdb");
+  // Writers that are gone (no process has a pid above pid_max) ...
+  Touch(dir + "/temp-dump-20261123T030000Z.rdb-2147483646.rdb");
+  Touch(dir + "/temp-dump-20261123T030000Z.rdb.meta-2147483646.rdb");
+  // ... and one still running (the parent of this test): a child that outlived its
+  // killed node finishes and names its snapshot itself.
+  const std::string live = "temp-dump-20261123T070000Z.rdb-" + std::to_string(getppid()) + ".rdb";
+  Touch(dir + "/" + live);
   Touch(dir + "/dump-20261123T040000Z.rdb.meta");  // manifest without its RDB
   Touch(dir + "/dump-20261123T050000Z.rdb");       // a snapshot copied in by hand
   Touch(dir + "/dump-20261123T060000Z.rdb");
@@ -145,10 +151,10 @@ TEST_CASE("leftovers of interrupted snapshots are removed, snapshots are not", "
   auto removed = RemoveLeftovers(dir, "dump");
   REQUIRE(removed.ok());
   CHECK(*removed == 3);
-  CHECK(Files(dir) == std::set<std::string>{"dump-20261123T050000Z.rdb",
-                                            "dump-20261123T060000Z.rdb",
-                                            "dump-20261123T060000Z.rdb.meta",
-                                            "temp-other-20261123T030000Z.rdb-1.rdb", "notes.txt"});
+  CHECK(Files(dir) ==
+        std::set<std::string>{"dump-20261123T050000Z.rdb", "dump-20261123T060000Z.rdb",
+                              "dump-20261123T060000Z.rdb.meta",
+                              "temp-other-20261123T030000Z.rdb-1.rdb", "notes.txt", live});
   CHECK_FALSE(RemoveLeftovers(dir + "/missing", "dump").ok());
 }
 
