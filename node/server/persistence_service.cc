@@ -119,8 +119,12 @@ Status PersistenceService::SetAppendOnly(bool on) {
     log::Persist().info("Append only file disabled");
     return Status::Ok();
   }
-  // Start from the current dataset: a fresh base written now, then appends.
+  // Start from the current dataset: a fresh base written now, then appends. An AOF
+  // left from before appendonly was turned off misses every write since: it gets a
+  // new base from memory too.
+  const bool resumed = aof_->Exists();
   Status s = aof_->Start([this](const std::string& p) { return WriteAofBase(p); });
+  if (s.ok() && resumed) RebaseAof("the AOF left from before misses the writes since");
   if (s.ok()) log::Persist().info("Append only file enabled");
   return s;
 }
@@ -228,17 +232,17 @@ Status PersistenceService::LoadReplicationRdb(
   }
   if (swap) state_.dbs.swap(fresh);
   LogLoaded(*info);
-  RebaseAof();
+  RebaseAof("the master's dataset replaced the old one");
   return Status::Ok();
 }
 
-void PersistenceService::RebaseAof() {
+void PersistenceService::RebaseAof(const char* why) {
   if (!aof_->active()) return;
   // The AOF describes the previous dataset: a restart would bring it back. A new
   // base from the data now in memory replaces it (through the manifest, atomically;
   // writes from here on go to the new incr file). In the foreground, as a SAVE.
   if (state_.persist.child == cmd::ChildKind::kAof) KillChild();
-  log::Persist().info("The dataset was replaced: rewriting the AOF from it");
+  log::Persist().info("Rewriting the AOF from memory: {}", why);
   Status s = aof_->BeginRewrite();
   std::string temp = aof_->RewriteTempPath(getpid());
   if (s.ok()) s = WriteAofBase(temp);
@@ -248,8 +252,7 @@ void PersistenceService::RebaseAof() {
     state_.persist.aof_last_bgrewrite_ok = false;
     state_.persist.aof_rewrite_scheduled = true;  // the cron tries again in a child
     log::Persist().warn(
-        "The AOF could not be rebuilt after the dataset was replaced ({}); a background "
-        "rewrite is scheduled",
+        "The AOF could not be rewritten from memory ({}); a background rewrite is scheduled",
         s.message());
   }
 }
@@ -266,7 +269,7 @@ Status PersistenceService::ReplaceDataset(const std::string& path, bool verify_c
   state_.dbs.swap(fresh);
   state_.dirty++;
   LogLoaded(*info);
-  RebaseAof();
+  RebaseAof("a snapshot replaced the dataset");
   return Status::Ok();
 }
 

@@ -127,9 +127,10 @@ class PersistenceService : public cmd::PersistenceControl,
   // for an AOF rewrite, the unfinished output.
   void RemoveChildFiles(pid_t pid);
   Status StartAofRewrite();
-  // After the dataset was replaced (a full sync, a restore): the AOF gets a new
-  // base from the data in memory, so a restart does not bring the old data back.
-  void RebaseAof();
+  // When the AOF no longer describes the data in memory (a full sync or a restore
+  // replaced it, or appendonly was off for a while): a new base from memory, so a
+  // restart does not bring the old data back. Foreground, as SAVE.
+  void RebaseAof(const char* why);
   Status WriteAofBase(const std::string& path);
   void ChildFinished(const persist::ChildExit& e);
   void KillChild();

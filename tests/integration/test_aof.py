@@ -236,6 +236,24 @@ def test_config_set_appendonly_at_runtime(start_cairn):
     assert again.client().execute_command("DEBUG", "DIGEST") == digest
 
 
+def test_appendonly_off_then_on_again_keeps_the_writes_made_while_off(start_cairn):
+    # The AOF left from before misses what was written while appendonly was off: turning
+    # it on again gives it a new base from memory (as Redis's rewrite at that moment).
+    srv = start_cairn("--appendonly", "yes", "--appendfsync", "always")
+    c = srv.client()
+    fill(c, 20)
+    c.config_set("appendonly", "no")
+    c.set("while", "off")
+    c.config_set("appendonly", "yes")
+    c.set("after", "on again")
+    digest = c.execute_command("DEBUG", "DIGEST")
+    srv.stop(sig=signal.SIGKILL)
+    again = restart(start_cairn, srv, "--appendonly", "yes")
+    a = again.client()
+    assert a.get("while") == b"off"
+    assert a.execute_command("DEBUG", "DIGEST") == digest
+
+
 def test_existing_rdb_is_loaded_when_aof_is_first_enabled(start_cairn):
     srv = start_cairn()
     c = srv.client()
