@@ -295,6 +295,9 @@ void ReplicationService::FullSyncStarted() {
   // replication id and offset its data belongs to.
   if (guard_ && !DatasetEmpty()) guard_->BeforeReplace(state_.KeyCount());
   have_history_ = false;
+  if (on_status)
+    on_status("MASTER <-> REPLICA sync: receiving the dataset from " + master_host_ + ":" +
+              std::to_string(master_port_));
 }
 
 Status ReplicationService::LoadFromMaster(const std::string& path, std::string_view data,
@@ -339,6 +342,10 @@ void ReplicationService::FullSyncDone(const std::string& replid, int64_t offset,
   master_.CreateBacklog();
   have_history_ = false;
   if (guard_) guard_->Synced(true);
+  if (on_status)
+    on_status(
+        "MASTER <-> REPLICA sync: Finished with success. Ready to accept connections in "
+        "read-only mode.");
 }
 
 void ReplicationService::PartialSyncAccepted(const std::string& replid) {
@@ -349,6 +356,10 @@ void ReplicationService::PartialSyncAccepted(const std::string& replid) {
   }
   master_.CreateBacklog();
   if (guard_) guard_->Synced(false);
+  if (on_status)
+    on_status(
+        "MASTER <-> REPLICA sync: partial resynchronization accepted. Ready to accept "
+        "connections in read-only mode.");
 }
 
 void ReplicationService::Promote(bool dataset_replaced) {

@@ -112,6 +112,8 @@ class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
   void AccountTransfer(size_t n) override;
 
   const ReplIds& ids() const { return ids_; }
+  // Where the link to the master stands, in a line (the supervisor's STATUS=).
+  std::function<void(const std::string&)> on_status;
 
  private:
   enum class Link { kNone, kConnect, kConnecting, kUp };

@@ -67,6 +67,7 @@ Status Server::Init() {
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) state_.executable.assign(exe, static_cast<size_t>(n));
   state_.request_shutdown = [this] { return BeginShutdown(); };
+  supervisor_ = std::make_unique<Supervisor>(cfg.supervised);
   persistence_ = std::make_unique<PersistenceService>(state_, config_);
   poller_ = std::make_unique<net::Poller>(io_);
   if (Status ps = poller_->Init(); !ps.ok()) return ps;
@@ -83,6 +84,7 @@ Status Server::Init() {
   persistence_->on_rdb_child_done = [this](bool ok, bool to_pipe) {
     replication_->OnRdbChildDone(ok, to_pipe);
   };
+  replication_->on_status = [this](const std::string& text) { supervisor_->Status(text); };
   persistence_->serve_while_loading = [this] {
     io_.poll();
     return !stopping_;
@@ -148,6 +150,7 @@ int Server::Run() {
     c.out.clear();
     return Status::Ok();
   };
+  supervisor_->Status("Loading the dataset");
   Status loaded = persistence_->LoadAtStartup(serve, exec);
   if (!loaded.ok() && !stopping_) {
     log::Server().warn("Fatal error loading the DB: {}. Exiting.", loaded.message());
@@ -156,6 +159,11 @@ int Server::Run() {
   if (!stopping_) {
     replication_->Start(persistence_->startup_aux());
     log::Server().info("Ready to accept connections");
+    // A replica serves (read-only) before its first sync, as Redis: a backup node
+    // waiting for a WAN master must not hold up the boot.
+    supervisor_->Ready(replication_->IsReplica() ? "Ready to accept connections in read-only "
+                                                   "mode. Waiting for MASTER <-> REPLICA sync"
+                                                 : "Ready to accept connections");
   }
   io_.run();
   log::Server().warn("Cairn is now ready to exit, bye bye...");
@@ -198,9 +206,11 @@ void Server::InstallConfigHooks() {
 
 bool Server::BeginShutdown() {
   if (stopping_) return true;
+  supervisor_->Stopping();
   if (!persistence_->PrepareForShutdown(state_.shutdown_save, state_.shutdown_nosave,
                                         state_.shutdown_force)) {
     state_.shutdown_save = state_.shutdown_nosave = state_.shutdown_force = false;
+    supervisor_->Ready("Ready to accept connections (shutdown refused: the final save failed)");
     return false;
   }
   stopping_ = true;
@@ -247,6 +257,7 @@ void Server::ScheduleBlockTimer() {
 void Server::Cron() {
   base::ScopedCommandTime frozen;
   cron_loops_++;
+  supervisor_->WatchdogTick(base::NowMs());
   SampleMetrics();
   persistence_->Cron();
   if (state_.loading) return;

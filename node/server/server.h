@@ -28,6 +28,7 @@
 #include "node/server/backup_service.h"
 #include "node/server/persistence_service.h"
 #include "node/server/secure_service.h"
+#include "node/server/supervisor.h"
 
 namespace cairn::server {
 
@@ -68,6 +69,7 @@ class Server {
   std::unique_ptr<SecureService> secure_;
   std::unique_ptr<repl::ReplicationService> replication_;
   std::unique_ptr<BackupService> backup_;
+  std::unique_ptr<Supervisor> supervisor_;
   bool stopping_ = false;
   boost::asio::steady_timer cron_timer_;
   boost::asio::steady_timer block_timer_;
