@@ -2,11 +2,11 @@
 #include "backup/snapshot_writer.h"
 
 #include <dirent.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <string_view>
 
 namespace cairn::backup {
@@ -31,7 +31,16 @@ bool WriterAlive(const std::string& temp_name) {
     if (temp_name[i] < '0' || temp_name[i] > '9') return false;
     pid = pid * 10 + (temp_name[i] - '0');
   }
-  return pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM);
+  if (pid <= 0 || pid == getpid()) return false;
+  // A killed writer nobody reaped yet (a zombie) still answers kill(pid, 0): ask
+  // /proc for its state instead ("pid (comm) S ...", the state after the last ')').
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  size_t paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size()) return false;
+  const char state = line[paren + 2];
+  return state != 'Z' && state != 'X' && state != 'x';
 }
 
 }  // namespace
