@@ -92,12 +92,12 @@ Status Listener::Listen(const std::vector<std::string>& bind, int port) {
   return Status::Ok();
 }
 
-std::string Listener::AdmissionError(const asio::ip::tcp::endpoint& peer) const {
+std::string Listener::AdmissionError(const asio::ip::tcp::endpoint* peer) const {
   const auto& cfg = server_.config->v();
   if (server_.clients.size() >= static_cast<size_t>(cfg.maxclients))
     return "-ERR max number of clients reached\r\n";
-  if (cfg.protected_mode && cfg.requirepass.empty()) {
-    auto a = peer.address();
+  if (peer != nullptr && cfg.protected_mode && cfg.requirepass.empty()) {
+    auto a = peer->address();
     if (a.is_v6() && a.to_v6().is_v4_mapped())
       a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
     // Exactly as Redis: only 127.0.0.1 and ::1 count as local.
@@ -107,44 +107,51 @@ std::string Listener::AdmissionError(const asio::ip::tcp::endpoint& peer) const 
   return {};
 }
 
-void Listener::Accept(size_t i) {
-  acceptors_[i]->async_accept([this, i](const error_code& ec, asio::ip::tcp::socket sock) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      error_code pe, le;
-      auto peer = sock.remote_endpoint(pe);
-      auto local = sock.local_endpoint(le);
-      std::string reject = pe ? std::string() : AdmissionError(peer);
-      if (pe || le) {
-        sock.close(pe);
-      } else if (!reject.empty()) {
-        // Best effort, as Redis: one write attempt, then close.
-        server_.stats.rejected_connections++;
-        sock.non_blocking(true, pe);
-        asio::write(sock, asio::buffer(reject), pe);
-        sock.close(pe);
-      } else {
-        sock.non_blocking(true, pe);
-        StartClient(sock.release(), EndpointString(peer), EndpointString(local));
-      }
-    } else {
-      // Out of descriptors or memory: say so, and retry a little later rather
-      // than spinning on an accept that keeps failing.
-      log::Net().warn("Accepting client connection: {}", ec.message());
-      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
-      timer->async_wait([this, i, timer](const error_code& te) {
-        if (!te && i < acceptors_.size()) Accept(i);
-      });
-      return;
-    }
-    if (i < acceptors_.size()) Accept(i);
+template <typename Socket>
+void Listener::Admit(Socket& sock, const std::string& reject, std::string peer, std::string local) {
+  error_code ignored;
+  sock.non_blocking(true, ignored);
+  if (!reject.empty()) {
+    // Best effort, as Redis: one write attempt, then close.
+    server_.stats.rejected_connections++;
+    asio::write(sock, asio::buffer(reject), ignored);
+    sock.close(ignored);
+    return;
+  }
+  auto conn = std::make_shared<Connection>(sock.release(), std::move(peer), std::move(local), io_,
+                                           poller_, server_, dispatcher_);
+  conn->Start();
+}
+
+void Listener::AcceptLater(const error_code& ec, std::function<void()> again) {
+  // Out of descriptors or memory: say so, and retry a little later rather than
+  // spinning on an accept that keeps failing.
+  log::Net().warn("Accepting client connection: {}", ec.message());
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+  timer->async_wait([timer, again = std::move(again)](const error_code& te) {
+    if (!te) again();
   });
 }
 
-void Listener::StartClient(int fd, std::string peer, std::string local) {
-  auto conn = std::make_shared<Connection>(fd, std::move(peer), std::move(local), io_, poller_,
-                                           server_, dispatcher_);
-  conn->Start();
+void Listener::Accept(size_t i) {
+  acceptors_[i]->async_accept([this, i](const error_code& ec, asio::ip::tcp::socket sock) {
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      AcceptLater(ec, [this, i] {
+        if (i < acceptors_.size()) Accept(i);
+      });
+      return;
+    }
+    error_code pe, le;
+    auto peer = sock.remote_endpoint(pe);
+    auto local = sock.local_endpoint(le);
+    if (pe || le) {
+      sock.close(pe);
+    } else {
+      Admit(sock, AdmissionError(&peer), EndpointString(peer), EndpointString(local));
+    }
+    if (i < acceptors_.size()) Accept(i);
+  });
 }
 
 Status Listener::ListenUnix(const std::string& path, int perm) {
@@ -171,28 +178,15 @@ void Listener::AcceptUnix() {
   unix_acceptor_->async_accept(
       [this](const error_code& ec, asio::local::stream_protocol::socket sock) {
         if (ec == asio::error::operation_aborted || !unix_acceptor_) return;
-        if (!ec) {
-          error_code ignored;
-          // Redis names both ends of a unix-socket client "<path>:0"; protected mode
-          // does not apply (the socket is local by construction).
-          if (server_.clients.size() >= static_cast<size_t>(server_.config->v().maxclients)) {
-            server_.stats.rejected_connections++;
-            static constexpr char kMax[] = "-ERR max number of clients reached\r\n";
-            sock.non_blocking(true, ignored);
-            asio::write(sock, asio::buffer(kMax, sizeof(kMax) - 1), ignored);
-            sock.close(ignored);
-          } else {
-            sock.non_blocking(true, ignored);
-            StartClient(sock.release(), unix_path_ + ":0", unix_path_ + ":0");
-          }
-        } else {
-          log::Net().warn("Accepting client connection: {}", ec.message());
-          auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
-          timer->async_wait([this, timer](const error_code& te) {
-            if (!te && unix_acceptor_) AcceptUnix();
+        if (ec) {
+          AcceptLater(ec, [this] {
+            if (unix_acceptor_) AcceptUnix();
           });
           return;
         }
+        // Redis names both ends of a unix-socket client "<path>:0"; protected mode
+        // does not apply (the socket is local by construction).
+        Admit(sock, AdmissionError(nullptr), unix_path_ + ":0", unix_path_ + ":0");
         AcceptUnix();
       });
 }

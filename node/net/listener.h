@@ -3,6 +3,7 @@
 // for TCP) before a client exists.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,8 +39,14 @@ class Listener {
  private:
   void Accept(size_t i);
   void AcceptUnix();
-  void StartClient(int fd, std::string peer, std::string local);
-  std::string AdmissionError(const boost::asio::ip::tcp::endpoint& peer) const;
+  // An accept failed (out of descriptors, memory): log and call `again` 100 ms later.
+  void AcceptLater(const boost::system::error_code& ec, std::function<void()> again);
+  // Why a new client is refused ("" = admitted); `peer` is null for a unix socket
+  // (maxclients only: protected mode is for TCP).
+  std::string AdmissionError(const boost::asio::ip::tcp::endpoint* peer) const;
+  // Starts a client on an accepted socket, or refuses it with `reject`.
+  template <typename Socket>
+  void Admit(Socket& sock, const std::string& reject, std::string peer, std::string local);
 
   boost::asio::io_context& io_;
   Poller& poller_;
