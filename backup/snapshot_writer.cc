@@ -21,16 +21,9 @@ bool EndsWith(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-// The pid at the end of a FileSink temp name ("...-<pid>.rdb") is alive.
+// The process that writes a FileSink temp file is alive (not a zombie).
 bool WriterAlive(const std::string& temp_name) {
-  size_t end = temp_name.size() - 4;  // before ".rdb"
-  size_t dash = temp_name.rfind('-', end);
-  if (dash == std::string::npos || dash + 1 >= end) return false;
-  pid_t pid = 0;
-  for (size_t i = dash + 1; i < end; i++) {
-    if (temp_name[i] < '0' || temp_name[i] > '9') return false;
-    pid = pid * 10 + (temp_name[i] - '0');
-  }
+  const pid_t pid = persist::FileSink::TempFileWriter(temp_name);
   if (pid <= 0 || pid == getpid()) return false;
   // A killed writer nobody reaped yet (a zombie) still answers kill(pid, 0): ask
   // /proc for its state instead ("pid (comm) S ...", the state after the last ')').

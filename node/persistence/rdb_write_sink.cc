@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <string_view>
 #include <utility>
 
 namespace cairn::persist {
@@ -37,6 +38,23 @@ Result<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path) {
 
 std::string FileSink::TempPathFor(const std::string& path, pid_t pid) {
   return DirOf(path) + "/temp-" + BaseOf(path) + "-" + std::to_string(pid) + ".rdb";
+}
+
+pid_t FileSink::TempFileWriter(const std::string& file_name) {
+  constexpr std::string_view kHead = "temp-", kTail = ".rdb";
+  const std::string_view n = file_name;
+  if (n.size() <= kHead.size() + kTail.size() || n.substr(0, kHead.size()) != kHead ||
+      n.substr(n.size() - kTail.size()) != kTail)
+    return -1;
+  const size_t end = n.size() - kTail.size();
+  const size_t dash = n.rfind('-', end);
+  if (dash == std::string_view::npos || dash < kHead.size() || dash + 1 >= end) return -1;
+  pid_t pid = 0;
+  for (size_t i = dash + 1; i < end; i++) {
+    if (n[i] < '0' || n[i] > '9' || pid > 100000000) return -1;
+    pid = pid * 10 + (n[i] - '0');
+  }
+  return pid;
 }
 
 FileSink::FileSink(std::string path, std::string temp_path, int fd)

@@ -43,6 +43,9 @@ class FileSink : public RdbSink {
   // The temp file a process `pid` writes while replacing `path` (a parent
   // removes a killed child's leftover with it).
   static std::string TempPathFor(const std::string& path, pid_t pid);
+  // The pid in a temp file's name ("temp-<name>-<pid>.rdb", no directory), or -1
+  // when `file_name` is not one.
+  static pid_t TempFileWriter(const std::string& file_name);
   ~FileSink() override;
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;

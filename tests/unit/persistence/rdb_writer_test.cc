@@ -621,3 +621,16 @@ TEST_CASE("redis-check-rdb notices a flipped byte (the check is not vacuous)") {
   { std::ofstream(path, std::ios::binary) << bytes; }
   REQUIRE(std::system(cmd.c_str()) != 0);
 }
+
+TEST_CASE("FileSink temp names give back the pid that writes them") {
+  for (pid_t pid : {1, 4242, 4194304}) {
+    const std::string temp = FileSink::TempPathFor("/var/lib/cairn/dump-20261123T030000Z.rdb", pid);
+    const std::string name = temp.substr(temp.rfind('/') + 1);
+    CHECK(FileSink::TempFileWriter(name) == pid);
+  }
+  CHECK(FileSink::TempFileWriter("dump-20261123T030000Z.rdb") == -1);
+  CHECK(FileSink::TempFileWriter("temp-dump.rdb-12x.rdb") == -1);
+  CHECK(FileSink::TempFileWriter("temp-dump.rdb-.rdb") == -1);
+  CHECK(FileSink::TempFileWriter("temp-.rdb") == -1);
+  CHECK(FileSink::TempFileWriter("temp-rewriteaof-bg-77.aof") == -1);
+}
