@@ -5,6 +5,7 @@
 
 #include "node/base/clock.h"
 #include "node/base/log.h"
+#include "node/commands/info.h"
 #include "node/protocol/errors.h"
 #include "node/store/db.h"
 
@@ -363,11 +364,7 @@ void ReplicationService::PartialSyncAccepted(const std::string& replid) {
 }
 
 void ReplicationService::Promote(bool dataset_replaced) {
-  if (IsReplica()) {
-    UnsetMaster();  // shifts the history (replid2 = the old master's)
-  } else if (!dataset_replaced) {
-    return;
-  }
+  if (IsReplica()) UnsetMaster();  // shifts the history (replid2 = the old master's)
   refusals_ = 0;
   hold_until_ms_ = 0;
   if (!dataset_replaced) return;
@@ -484,12 +481,7 @@ uint64_t ReplicationService::BacklogMemory() const {
 
 void ReplicationService::InfoFields(std::vector<std::pair<std::string, std::string>>* out) {
   const auto& cfg = config_.v();
-  auto add = [out](const char* k, auto v) {
-    if constexpr (std::is_convertible_v<decltype(v), std::string>)
-      out->emplace_back(k, std::string(v));
-    else
-      out->emplace_back(k, std::to_string(v));
-  };
+  auto add = [out](const char* k, const auto& v) { cmd::AddInfoField(*out, k, v); };
   const int64_t now = base::NowMs();
   if (!IsReplica()) {
     add("role", "master");

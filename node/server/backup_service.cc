@@ -11,6 +11,7 @@
 #include "backup/snapshot_writer.h"
 #include "node/base/clock.h"
 #include "node/base/log.h"
+#include "node/commands/info.h"
 #include "node/persistence/fork_child.h"
 #include "node/persistence/rdb_writer.h"
 
@@ -100,18 +101,17 @@ bool BackupService::WritesRefused() const { return config_.v().backup_mode; }
 // --- snapshots -------------------------------------------------------------------
 
 backup::SnapshotMeta BackupService::NewMeta(const std::string& kind) {
+  const std::string& prefix = config_.v().snapshot_prefix;
   backup::SnapshotMeta m;
   m.kind = kind;
-  m.unix_seconds = NowS();
   // Two snapshots in one second (a guard right after a scheduled one) get
-  // consecutive seconds: names stay unique and sorted.
-  for (;;) {
-    m.name = backup::FreeSnapshotName(Dir(), config_.v().snapshot_prefix, m.unix_seconds);
-    auto t = backup::ParseSnapshotName(config_.v().snapshot_prefix, m.name);
-    if (m.name != running_name_ || !t) break;
-    m.unix_seconds = *t + 1;
+  // consecutive seconds: names stay unique and sorted. The running child's file
+  // has no final name yet, so FreeSnapshotName cannot see it.
+  for (int64_t t = NowS();; t = m.unix_seconds + 1) {
+    m.name = backup::FreeSnapshotName(Dir(), prefix, t);
+    m.unix_seconds = backup::ParseSnapshotName(prefix, m.name).value_or(t);
+    if (m.name != running_name_) break;
   }
-  if (auto t = backup::ParseSnapshotName(config_.v().snapshot_prefix, m.name)) m.unix_seconds = *t;
   if (state_.replication && state_.replication->IsReplica()) m.master = data_master_;
   return m;
 }
@@ -442,13 +442,8 @@ Result<std::string> BackupService::Restore(const std::string& snapshot, bool for
 // --- INFO backup ------------------------------------------------------------------------
 
 std::vector<std::pair<std::string, std::string>> BackupService::InfoFields() {
-  std::vector<std::pair<std::string, std::string>> out;
-  auto add = [&out](const char* k, auto v) {
-    if constexpr (std::is_convertible_v<decltype(v), std::string>)
-      out.emplace_back(k, std::string(v));
-    else
-      out.emplace_back(k, std::to_string(v));
-  };
+  cmd::InfoFieldList out;
+  auto add = [&out](const char* k, const auto& v) { cmd::AddInfoField(out, k, v); };
   const auto& v = config_.v();
   const int64_t now = NowS();
   add("backup_mode", v.backup_mode ? "yes" : "no");

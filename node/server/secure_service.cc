@@ -9,6 +9,7 @@
 #include "crypto/relay.h"
 #include "node/base/clock.h"
 #include "node/base/log.h"
+#include "node/commands/info.h"
 #include "node/net/byte_stream.h"
 #include "node/net/connection.h"
 #include "node/net/listener.h"
@@ -271,13 +272,7 @@ std::vector<std::pair<std::string, std::string>> SecureService::InfoFields() {
   }
   const auto& v = config_.v();
   std::vector<std::pair<std::string, std::string>> f;
-  auto add = [&f](std::string k, auto val) {
-    if constexpr (std::is_convertible_v<decltype(val), std::string>) {
-      f.emplace_back(std::move(k), std::string(val));
-    } else {
-      f.emplace_back(std::move(k), std::to_string(val));
-    }
-  };
+  auto add = [&f](std::string k, const auto& val) { cmd::AddInfoField(f, std::move(k), val); };
   add("secure_port", port());
   add("secure_public_key", local_ ? crypto::KeyToBase64(local_->public_key) : std::string());
   add("secure_master_link", v.secure_master_public_key.empty() ? "plain" : "channel");
