@@ -262,7 +262,6 @@ Status PersistenceService::ReplaceDataset(const std::string& path, bool verify_c
   std::vector<std::unique_ptr<store::Db>> fresh;
   persist::RdbLoadOptions opts = LoadOptions();
   opts.verify_checksum = verify_checksum;
-  opts.databases = state_.dbs.size();
   Status s = persist::LoadRdbFile(path, fresh, opts, info);
   if (!s.ok()) return s;
   if (state_.persist.child == cmd::ChildKind::kRdb) KillChild();  // it saves the old data
@@ -485,9 +484,7 @@ void PersistenceService::ChildFinished(const persist::ChildExit& e) {
   }
   if (ps.child == cmd::ChildKind::kSnapshot) {
     if (!e.ok()) RemoveChildFiles(pid);
-    ps.child = cmd::ChildKind::kNone;
-    child_.reset();
-    if (auto done = std::move(snapshot_done_)) done(e);
+    SnapshotChildEnded(e);
     return;
   }
   const bool rdb_child = ps.child == cmd::ChildKind::kRdb;
@@ -545,6 +542,12 @@ void PersistenceService::RemoveChildFiles(pid_t pid) {
     unlink(persist::FileSink::TempPathFor(child_target_ + ".meta", pid).c_str());
 }
 
+void PersistenceService::SnapshotChildEnded(const persist::ChildExit& e) {
+  state_.persist.child = cmd::ChildKind::kNone;
+  child_.reset();
+  if (auto done = std::move(snapshot_done_)) done(e);
+}
+
 void PersistenceService::KillChild() {
   if (!child_) return;
   const auto kind = state_.persist.child;
@@ -557,9 +560,7 @@ void PersistenceService::KillChild() {
   if (kind == cmd::ChildKind::kSnapshot) {
     persist::ChildExit killed;
     killed.signal = SIGUSR1;
-    state_.persist.child = cmd::ChildKind::kNone;
-    child_.reset();
-    if (auto done = std::move(snapshot_done_)) done(killed);
+    SnapshotChildEnded(killed);
     return;
   }
   const bool rdb_child = state_.persist.child == cmd::ChildKind::kRdb;

@@ -134,6 +134,8 @@ class PersistenceService : public cmd::PersistenceControl,
   Status WriteAofBase(const std::string& path);
   void ChildFinished(const persist::ChildExit& e);
   void KillChild();
+  // A snapshot child ended (reaped or killed): the slot frees, its callback runs.
+  void SnapshotChildEnded(const persist::ChildExit& e);
 
   cmd::ServerState& state_;
   config::Config& config_;
