@@ -50,6 +50,19 @@ def start(args, env_extra, workdir):
     return p, port, log.name
 
 
+def wait_serving(port, timeout=10.0):
+    """A redis-py client once the node answers PING (bounded polling)."""
+    c = redis.Redis(port=port, socket_timeout=5)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            c.ping()
+            return c
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "node on port %d did not serve" % port
+            time.sleep(0.05)
+
+
 def stop(p):
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
@@ -71,13 +84,7 @@ def test_notify_sequence_ready_watchdog_stopping(tmp_path):
         # 3000 keys in the dump so that "loading" is a real phase.
         seed, port0, _ = start(["--save", ""], {}, str(tmp_path))
         try:
-            c = redis.Redis(port=port0)
-            for _ in range(50):
-                try:
-                    c.ping()
-                    break
-                except redis.ConnectionError:
-                    time.sleep(0.1)
+            c = wait_serving(port0)
             pipe = c.pipeline(transaction=False)
             for i in range(3000):
                 pipe.set("key:%d" % i, "value:%d" % i)
@@ -131,13 +138,7 @@ def test_supervised_no_is_silent_and_systemd_without_socket_warns(tmp_path):
     try:
         p, port, _ = start(["--supervised", "no", "--save", ""], {"NOTIFY_SOCKET": fake.path},
                            str(tmp_path))
-        c = redis.Redis(port=port, socket_timeout=5)
-        for _ in range(100):
-            try:
-                c.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
+        wait_serving(port)
         fake.sock.settimeout(0.5)
         try:
             got = fake.sock.recv(4096)
