@@ -138,9 +138,10 @@ void CmdBackupHelp(Context& ctx) {
       "    Apply snapshot-keep; with DRYRUN only report what would be removed and why.",
       "PROMOTE [<snapshot>] [FORCE]",
       "    Turn this backup replica into a writable master, optionally from a snapshot",
-      "    first; FORCE loads a snapshot that did not verify.",
+      "    first ('latest': the newest verified one); FORCE loads a snapshot that did",
+      "    not verify.",
       "RESTORE <snapshot> [FORCE]",
-      "    Replace a master's dataset with a snapshot (its replicas resync).",
+      "    Replace a master's dataset with a snapshot or 'latest' (its replicas resync).",
       "HELP",
       "    Print this help.",
   };

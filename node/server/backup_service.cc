@@ -368,15 +368,27 @@ int BackupService::RetryDelaySeconds(int refusals) const {
 
 // --- promotion and restore ------------------------------------------------------------
 
-Status BackupService::LoadSnapshot(const std::string& snapshot, bool force) {
-  if (snapshot.find('/') != std::string::npos ||
-      !backup::ParseSnapshotName(config_.v().snapshot_prefix, snapshot))
-    return Status::InvalidArgument("'" + snapshot + "' is not a snapshot name (see BACKUP LIST)");
+Status BackupService::LoadSnapshot(std::string& snapshot, bool force) {
+  const bool latest = snapshot == "latest";
+  if (!latest && (snapshot.find('/') != std::string::npos ||
+                  !backup::ParseSnapshotName(config_.v().snapshot_prefix, snapshot)))
+    return Status::InvalidArgument("'" + snapshot +
+                                   "' is not a snapshot name or 'latest' (see BACKUP LIST)");
   auto list = List();
   if (!list.ok()) return list.status();
-  auto it = std::find_if(list->begin(), list->end(),
-                         [&](const backup::SnapshotMeta& m) { return m.name == snapshot; });
-  if (it == list->end()) return Status::NotFound("no snapshot " + snapshot + " in " + Dir());
+  auto it = list->end();
+  if (latest) {
+    // "latest", as restic's: the newest snapshot that passed verification.
+    auto newest = std::find_if(list->rbegin(), list->rend(),
+                               [](const backup::SnapshotMeta& m) { return m.verified; });
+    if (newest == list->rend()) return Status::NotFound("no verified snapshot in " + Dir());
+    it = std::prev(newest.base());
+    snapshot = it->name;
+  } else {
+    it = std::find_if(list->begin(), list->end(),
+                      [&](const backup::SnapshotMeta& m) { return m.name == snapshot; });
+    if (it == list->end()) return Status::NotFound("no snapshot " + snapshot + " in " + Dir());
+  }
   if (!it->verified && !force)
     return Status::Refused(
         "snapshot " + snapshot + " is not verified (" +
@@ -396,7 +408,8 @@ Status BackupService::LoadSnapshot(const std::string& snapshot, bool force) {
   return Status::Ok();
 }
 
-Result<std::string> BackupService::Promote(const std::string& snapshot, bool force) {
+Result<std::string> BackupService::Promote(const std::string& requested, bool force) {
+  std::string snapshot = requested;  // "latest" becomes the name it stands for
   const bool replica = state_.replication && state_.replication->IsReplica();
   if (!replica && !WritesRefused())
     return Status::InvalidArgument(
@@ -427,7 +440,8 @@ Result<std::string> BackupService::Promote(const std::string& snapshot, bool for
   return reply;
 }
 
-Result<std::string> BackupService::Restore(const std::string& snapshot, bool force) {
+Result<std::string> BackupService::Restore(const std::string& requested, bool force) {
+  std::string snapshot = requested;
   if (state_.replication && state_.replication->IsReplica())
     return Status::InvalidArgument(
         "this node is a replica: BACKUP PROMOTE <snapshot> restores a snapshot and promotes it");

@@ -82,8 +82,9 @@ class BackupService : public cmd::BackupControl, public repl::SyncGuard {
   void PruneAfterSnapshot();
   void RefreshListing();
   int64_t NextDue(int64_t now_s) const;
-  // Loads `snapshot` in place of the dataset after checking its manifest.
-  Status LoadSnapshot(const std::string& snapshot, bool force);
+  // Loads `snapshot` in place of the dataset after checking its manifest ("latest":
+  // the newest verified one; `snapshot` becomes its name).
+  Status LoadSnapshot(std::string& snapshot, bool force);
   // A guard snapshot unless the newest snapshot already holds this data.
   void Guard(const char* why);
 
