@@ -189,6 +189,17 @@ Result<std::vector<SnapshotMeta>> ListSnapshots(const std::string& dir, const st
   return out;
 }
 
+const SnapshotMeta* FindSnapshot(const std::vector<SnapshotMeta>& list, const std::string& name) {
+  if (name == "latest") {
+    auto newest =
+        std::find_if(list.rbegin(), list.rend(), [](const SnapshotMeta& m) { return m.verified; });
+    return newest == list.rend() ? nullptr : &*newest;
+  }
+  auto it =
+      std::find_if(list.begin(), list.end(), [&](const SnapshotMeta& m) { return m.name == name; });
+  return it == list.end() ? nullptr : &*it;
+}
+
 SnapshotMeta VerifySnapshotFile(const std::string& path, SnapshotMeta meta) {
   std::vector<std::unique_ptr<store::Db>> dbs;
   persist::RdbLoadOptions opts;

@@ -49,6 +49,10 @@ Result<SnapshotMeta> ParseManifest(const std::string& text);
 // Every snapshot in `dir` (oldest first), with its manifest when there is one.
 Result<std::vector<SnapshotMeta>> ListSnapshots(const std::string& dir, const std::string& prefix);
 
+// The snapshot called `name` in `list`, or for "latest" (restic's word) the newest one
+// that passed verification; nullptr when there is none.
+const SnapshotMeta* FindSnapshot(const std::vector<SnapshotMeta>& list, const std::string& name);
+
 // Parses the whole RDB (CRC64 included) and fills size, checksum, keys, repl id and
 // offset; verified/verify_error tell the outcome. Every value is built and dropped at
 // once, so memory stays at the largest value, not the dataset.

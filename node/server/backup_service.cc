@@ -376,19 +376,11 @@ Status BackupService::LoadSnapshot(std::string& snapshot, bool force) {
                                    "' is not a snapshot name or 'latest' (see BACKUP LIST)");
   auto list = List();
   if (!list.ok()) return list.status();
-  auto it = list->end();
-  if (latest) {
-    // "latest", as restic's: the newest snapshot that passed verification.
-    auto newest = std::find_if(list->rbegin(), list->rend(),
-                               [](const backup::SnapshotMeta& m) { return m.verified; });
-    if (newest == list->rend()) return Status::NotFound("no verified snapshot in " + Dir());
-    it = std::prev(newest.base());
-    snapshot = it->name;
-  } else {
-    it = std::find_if(list->begin(), list->end(),
-                      [&](const backup::SnapshotMeta& m) { return m.name == snapshot; });
-    if (it == list->end()) return Status::NotFound("no snapshot " + snapshot + " in " + Dir());
-  }
+  const backup::SnapshotMeta* it = backup::FindSnapshot(*list, snapshot);
+  if (it == nullptr)
+    return Status::NotFound(latest ? "no verified snapshot in " + Dir()
+                                   : "no snapshot " + snapshot + " in " + Dir());
+  snapshot = it->name;
   if (!it->verified && !force)
     return Status::Refused(
         "snapshot " + snapshot + " is not verified (" +

@@ -45,7 +45,8 @@ constexpr const char* kHelp =
     "           RESTORE; a backup replica uses cairn promote --snapshot NAME).\n"
     "           Offline: verifies NAME and copies it atomically to the file --to PATH\n"
     "           (which must not exist), for a stopped node or a stock redis-server to\n"
-    "           load. --force uses a snapshot that did not verify.\n"
+    "           load. --force uses a snapshot that did not verify. NAME 'latest' is\n"
+    "           the newest verified snapshot.\n"
     "\n"
     "Other options: --prefix P (offline: file prefix, default dump), --local-time\n"
     "(offline prune: periods in the local time zone instead of UTC), --help.\n";
@@ -109,10 +110,12 @@ Status CopyFile(const std::string& from, persist::FileSink* to) {
 // there (what lands at `to` is what was checked), then renamed into place. Any
 // failure removes the temp file, so `to` is whole or absent.
 int OfflineRestore(const std::string& dir, const std::vector<backup::SnapshotMeta>& list,
-                   const std::string& name, const std::string& to, bool force) {
-  auto it = std::find_if(list.begin(), list.end(),
-                         [&](const backup::SnapshotMeta& m) { return m.name == name; });
-  if (it == list.end()) return Fail("no snapshot " + name + " in " + dir + " (see list --dir)");
+                   const std::string& requested, const std::string& to, bool force) {
+  const backup::SnapshotMeta* it = backup::FindSnapshot(list, requested);
+  if (it == nullptr)
+    return Fail((requested == "latest" ? "no verified snapshot" : "no snapshot " + requested) +
+                " in " + dir + " (see list --dir)");
+  const std::string& name = it->name;
   if (to.empty() || to.back() == '/')
     return Fail("--to " + to + " must name the file to write, e.g. /var/lib/cairn/dump.rdb");
   struct stat st;
@@ -178,7 +181,8 @@ int Offline(const std::string& action, const std::vector<std::string>& names,
   }
   if (action == "verify") return OfflineVerify(dir, *list, names);
   if (action == "prune") return OfflinePrune(dir, prefix, r);
-  if (names.size() != 1) return Fail("restore takes one snapshot name (see list --dir)");
+  if (names.size() != 1)
+    return Fail("restore takes one snapshot name or 'latest' (see list --dir)");
   if (!r.count("to"))
     return Fail(
         "offline restore needs --to PATH, the RDB file to write (e.g. the dir/dbfilename "

@@ -550,6 +550,9 @@ def test_promote_from_snapshot_then_old_master_rejoins(nodes):
     # 'latest' is the newest snapshot that verified: a newer file without a manifest
     # (copied in by hand, never verified) is passed over.
     backup.must("SET", "second", "snapshot")
+    # The replica's full sync after the RESTORE may still have its RDB child running.
+    bh.wait_for(lambda: backup.info("persistence")["rdb_bgsave_in_progress"] == "0", 20,
+                "the full sync's RDB child to end")
     snap2, _ = bh.take_snapshot(backup)
     at_snap2 = backup.digest()
     d = bh.snap_dir(backup)

@@ -62,3 +62,18 @@ TEST_CASE("manifests round-trip", "[snapshots]") {
   CHECK_FALSE(ParseManifest("kind: manual\n").ok());
   CHECK(ParseManifest("name: x\nfuture-field: 1\n").ok());
 }
+
+TEST_CASE("'latest' finds the newest verified snapshot, a name finds itself", "[snapshots]") {
+  std::vector<SnapshotMeta> list(4);
+  for (size_t i = 0; i < list.size(); i++) list[i].name = SnapshotName("dump", 1795392000 + i);
+  list[0].verified = list[1].verified = true;  // [2] failed, [3] has no manifest yet
+  const SnapshotMeta* latest = FindSnapshot(list, "latest");
+  REQUIRE(latest != nullptr);
+  CHECK(latest->name == list[1].name);
+  REQUIRE(FindSnapshot(list, list[3].name) != nullptr);
+  CHECK(FindSnapshot(list, list[3].name)->name == list[3].name);
+  CHECK(FindSnapshot(list, "dump-20991231T000000Z.rdb") == nullptr);
+  list[0].verified = list[1].verified = false;
+  CHECK(FindSnapshot(list, "latest") == nullptr);
+  CHECK(FindSnapshot({}, "latest") == nullptr);
+}
