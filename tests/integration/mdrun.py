@@ -3,13 +3,15 @@
 # Every fenced block in a document must say what it is:
 #   ```console  commands to run here: `$ ` lines (a trailing `\` continues a line), each
 #               followed by the output it must print. A line `...` stands for any number
-#               of lines, `...` inside a line for any text. A command with no output
-#               written must exit 0. A command ending in ` &` runs in the background
-#               (a `cairn server` one is waited for until it logs that it is ready) and
+#               of lines, `...` inside a line for any text. Every command must exit 0
+#               (show a failure as `cmd || echo "exit status $?"`). A command ending in ` &` runs in the background
+#               (a `cairn server` or `redis-server` is waited for until it is ready) and
 #               is stopped when the document ends. A command whose output does not
 #               match yet is run again for up to RETRY_SECONDS (replication and
 #               snapshots are asynchronous), so write only commands that may repeat.
 #   ```conf     a configuration fragment: every directive must be one Cairn accepts.
+#               ```conf file=PATH also writes it to PATH (mapped) when the document's
+#               console lines reach it, for a later line to start a node with.
 #   ```sh       commands for a real host (systemctl, apt, a firewall ...): not run
 #               here, but each must start with one of HOST_TOOLS.
 #   ```text, ```ini, ```diff, ```cpp   illustrations, not checked.
@@ -43,10 +45,11 @@ UNCHECKED = ("text", "ini", "diff", "cpp")
 
 
 class Block:
-    def __init__(self, kind, lines, line_no):
+    def __init__(self, kind, lines, line_no, attrs=None):
         self.kind = kind  # console, conf, sh, text ... or "hidden" (an HTML comment)
         self.lines = lines
         self.line_no = line_no  # 1-based line of the opening fence in the file
+        self.attrs = attrs or {}  # name=value words after the kind
 
 
 def parse(text):
@@ -56,17 +59,18 @@ def parse(text):
     i = 0
     while i < len(lines):
         line = lines[i]
-        fence = re.match(r"^(\s*)```(\S*)\s*$", line)
+        fence = re.match(r"^(\s*)```(\S*)((?:\s+\w+=\S+)*)\s*$", line)
         if fence:
             indent, kind = len(fence.group(1)), fence.group(2)
+            attrs = dict(w.split("=", 1) for w in fence.group(3).split())
             body = []
             i += 1
             while i < len(lines) and not re.match(r"^\s*```\s*$", lines[i]):
                 body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i])
                 i += 1
             if i == len(lines):
-                raise ValueError("line %d: the block never closes" % (len(blocks) + 1))
-            blocks.append(Block(kind, body, i - len(body)))
+                raise ValueError("line %d: the block never closes" % (i - len(body)))
+            blocks.append(Block(kind, body, i - len(body), attrs))
         elif line.strip() == "<!-- console":
             start = i + 1
             body = []
@@ -144,6 +148,12 @@ class Session:
             text = text.replace(host, "127.0.0.1")
         return text
 
+    def write_file(self, path, lines):
+        """A ```conf file=PATH block: its text, mapped, written to PATH (mapped)."""
+        with open(self.substitute(path), "w") as f:
+            f.write(self.substitute("\n".join(lines)) + "\n")
+        self.transcript.append("(wrote %s)" % self.substitute(path))
+
     def run(self, command, expected):
         """Runs one `$` line; returns an error message, or None when it did what it says."""
         cmd = self.substitute(command)
@@ -156,9 +166,7 @@ class Session:
             status, output = self._foreground(cmd)
             first = first or (status, output)
             self.transcript.append("$ %s\n%s" % (cmd, "\n".join(output)))
-            if expected and matches(expected, output):
-                return None
-            if not expected and status == 0:
+            if status == 0 and matches(expected, output) if expected else status == 0:
                 return None
             if time.monotonic() > deadline:
                 break
@@ -212,7 +220,7 @@ class Session:
             log.close()
         self.background.append((proc, log_path))
         self.transcript.append("$ %s &" % cmd)
-        if not re.search(r"\bcairn server\b", cmd):
+        if not re.search(r"\b(cairn server|redis-server)\b", cmd):
             return None
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
