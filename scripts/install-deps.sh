@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config
       libboost-dev libspdlog-dev libfmt-dev libsodium-dev libzstd-dev libjemalloc-dev liblzf-dev libcxxopts-dev libssl-dev catch2
-      redis-server redis-tools libhiredis-dev libsystemd-dev python3 python3-redis python3-pytest
+      redis-server redis-tools redis-sentinel haproxy libhiredis-dev libsystemd-dev python3 python3-redis python3-pytest
       clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
