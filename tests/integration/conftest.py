@@ -46,21 +46,27 @@ class ServerStartError(RuntimeError):
 
 
 class Server:
-    """One started server process (Cairn or redis-server)."""
+    """One started server process (Cairn or redis-server; also a stock peer such as
+    redis-sentinel or haproxy: `cairn=False`, and `ready` names what says it is up)."""
 
-    def __init__(self, binary, args, log_path, port, workdir):
+    def __init__(self, binary, args, log_path, port, workdir, ready=READY_LINE, cairn=None):
         self.binary = binary
         self.start_args = list(args)
         self.log_path = log_path
         self.port = port
         self.workdir = workdir
         self.proc = None
+        # A log line (bytes) or a callable that returns True once the process serves.
+        self.ready = ready
+        self.cairn = cairn
 
     @property
     def pid(self):
         return self.proc.pid if self.proc else None
 
     def is_cairn(self):
+        if self.cairn is not None:
+            return self.cairn
         return os.path.basename(self.binary) != "redis-server"
 
     def alive(self):
@@ -96,9 +102,13 @@ class Server:
         _live[self.proc.pid] = self
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
-            with open(self.log_path, "rb") as f:
-                if READY_LINE in f.read():
+            if callable(self.ready):
+                if self.ready():
                     return self
+            else:
+                with open(self.log_path, "rb") as f:
+                    if self.ready in f.read():
+                        return self
             if self.proc.poll() is not None:
                 raise ServerStartError("%s exited with %s before it was ready:\n%s" %
                                        (" ".join(cmd), self.proc.returncode, self.log_tail()))

@@ -276,6 +276,7 @@ class Cluster:
 
     def __init__(self):
         self.nodes = []
+        self.peers = []  # stock tools beside the nodes (redis-sentinel, haproxy)
         self.proxies = []
         self.workdirs = set()
         self.orphans = []  # (pid, start time) of fork children of killed servers
@@ -290,6 +291,31 @@ class Cluster:
         node = Node(kind, srv, password=password)
         self.nodes.append(node)
         return node
+
+    def start_conf(self, kind, conf_path, port, password=None):
+        """Starts a node from its config file alone (`cairn server <conf>`,
+        `redis-server <conf>`), as an operator runs one: CONFIG REWRITE writes back to
+        that file, and starting again from the same file is how a node restarts. The
+        file must say `port <port>`."""
+        binary = harness.redis_bin() if kind == "redis" else harness.cairn_bin()
+        workdir = os.path.dirname(os.path.abspath(conf_path))
+        # A log per start: the harness waits for the ready line in it.
+        log_path = os.path.join(workdir, "server-%d-%d.log" % (port, time.monotonic_ns()))
+        srv = harness.Server(binary, [conf_path], log_path, port, workdir)
+        node = Node(kind, srv, password=password)
+        self.nodes.append(node)  # before start(): close() stops it even if start fails
+        self.workdirs.add(workdir)
+        srv.start()
+        return node
+
+    def start_peer(self, binary, args, port, workdir, ready):
+        """Starts a stock tool (redis-sentinel, haproxy) that close() stops by PID;
+        `ready` is the log line or the callable that says it serves."""
+        log_path = os.path.join(workdir, "%s-%d.log" % (os.path.basename(binary), port))
+        srv = harness.Server(binary, args, log_path, port, workdir, ready=ready, cairn=False)
+        self.peers.append(srv)
+        self.workdirs.add(workdir)
+        return srv.start()
 
     def stop(self, node, sig=signal.SIGTERM):
         """Graceful stop (SIGTERM: a node with save points saves on the way out)."""
@@ -330,6 +356,8 @@ class Cluster:
         problems = []
         for p in self.proxies:
             p.close()
+        for srv in self.peers:
+            srv.stop()
         for n in self.nodes:
             n.close_conn()
             if not n.expect_dead and not n.alive() and n.srv.proc is not None:
