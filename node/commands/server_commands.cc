@@ -38,7 +38,6 @@ void CmdTime(Context& ctx) {
   ctx.reply().BulkInt(us % 1000000);
 }
 
-
 void CmdShutdown(Context& ctx) {
   bool nosave = false, save = false, abort = false, force = false;
   for (size_t i = 1; i < ctx.argc(); i++) {
@@ -232,6 +231,9 @@ void CmdSlowlogReset(Context& ctx) { ctx.reply().Ok(); }
 
 void CmdNoLua(Context& ctx) { ctx.reply().Error(kNoLua); }
 void CmdEvalSha(Context& ctx) { ctx.reply().Error(err::kNoScript); }
+// Nothing ever runs, so there is nothing to kill. Redis Sentinel sends SCRIPT KILL
+// to a master that answers -BUSY and reads this reply as "not busy".
+void CmdNotBusy(Context& ctx) { ctx.reply().Error(err::kNotBusy); }
 void CmdOk(Context& ctx) { ctx.reply().Ok(); }
 void CmdEmptyArray(Context& ctx) { ctx.reply().Array(0); }
 
@@ -325,11 +327,16 @@ void RegisterServerCommands(CommandTable& t) {
                           "@slow @scripting"));
   t.AddSub("script", Make("flush", -2, kNoScript, CmdOk, "scripting", "2.6.0",
                           "Empties the script cache.", "[ASYNC | SYNC]", "@slow @scripting"));
+  t.AddSub("script", Make("kill", 2, kNoScript | kAllowBusy, CmdNotBusy, "scripting", "2.6.0",
+                          "Kills the running script (none ever runs).", "", "@slow @scripting"));
   t.AddSub("script",
            Make("load", 3, kNoScript | kStale, CmdNoLua, "scripting", "2.6.0",
                 "Caches a script (not supported by Cairn).", "script", "@slow @scripting"));
   t.Add(Make("function", -2, 0, nullptr, "scripting", "7.0.0", "Function library commands.", "",
              "@slow"));
+  t.AddSub("function",
+           Make("kill", 2, kNoScript | kAllowBusy, CmdNotBusy, "scripting", "7.0.0",
+                "Kills the running function (none ever runs).", "", "@slow @scripting"));
   t.AddSub("function", Make("list", -2, kNoScript, CmdEmptyArray, "scripting", "7.0.0",
                             "Lists function libraries (there are none).",
                             "[LIBRARYNAME library-name-pattern] [WITHCODE]", "@slow @scripting"));

@@ -43,6 +43,7 @@ inline constexpr std::string_view kMisconf =
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     "RDB error.";
 inline constexpr std::string_view kNoScript = "-NOSCRIPT No matching script. Please use EVAL.";
+inline constexpr std::string_view kNotBusy = "-NOTBUSY No scripts in execution right now.";
 inline constexpr std::string_view kMultiNested = "MULTI calls can not be nested";
 inline constexpr std::string_view kExecWithoutMulti = "EXEC without MULTI";
 inline constexpr std::string_view kDiscardWithoutMulti = "DISCARD without MULTI";
