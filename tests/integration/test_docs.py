@@ -41,6 +41,8 @@ def run_doc(doc, tmp_path):
     ran = 0
     try:
         for b in blocks(doc):
+            if b.kind == "conf" and "file" in b.attrs:
+                session.write_file(b.attrs["file"], b.lines)
             if b.kind not in ("console", "hidden"):
                 continue
             for command, expected in mdrun.commands(b):
