@@ -78,13 +78,17 @@ class Sentinel:
     def __init__(self, srv):
         self.srv = srv
         self.port = srv.port
+        self.conn = None
 
     def call(self, *args):
-        c = rh.RawConn(self.port, timeout=5)
+        if self.conn is None:
+            self.conn = rh.RawConn(self.port, timeout=5)
         try:
-            return c.call(*args)
-        finally:
-            c.close()
+            return self.conn.call(*args)
+        except (OSError, rh.Closed):
+            self.conn.close()
+            self.conn = None
+            raise
 
     def master_addr(self):
         r = self.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", NAME)
