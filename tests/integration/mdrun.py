@@ -40,7 +40,8 @@ HOST_TOOLS = ("systemctl", "journalctl", "apt", "apt-get", "dpkg", "sudo", "ufw"
               "iptables", "scripts/run.sh", "scripts/test.sh", "scripts/build-deb.sh",
               "scripts/cross-arm64.sh", "cmake", "ninja", "git", "cd", "cpack",
               "ssh", "scp", "wg", "wg-quick", "redis-server", "crontab", "cp", "rsync",
-              "haproxy", "redis-sentinel", "install")
+              "haproxy", "redis-sentinel", "install", "chown", "systemd-sysusers",
+              "systemd-tmpfiles", "sysctl", "echo")
 UNCHECKED = ("text", "ini", "diff", "cpp")
 
 

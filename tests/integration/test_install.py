@@ -144,7 +144,7 @@ def test_installed_units_name_the_installed_binary_and_config(installed):
     assert re.search(r"^u cairn - .* /var/lib/cairn$", sysusers, re.M), sysusers
     tmpfiles = open(i.path(i.tmpfiles)).read()
     assert re.search(r"^d /var/lib/cairn +0750 cairn +cairn", tmpfiles, re.M), tmpfiles
-    assert re.search(r"^d %s +0750 root +cairn" % re.escape(i.confdir), tmpfiles, re.M), tmpfiles
+    assert re.search(r"^d %s +0750 cairn +cairn" % re.escape(i.confdir), tmpfiles, re.M), tmpfiles
 
 
 def test_installed_units_verify(installed, tmp_path):
