@@ -510,7 +510,9 @@ void ReplicationService::InfoFields(std::vector<std::pair<std::string, std::stri
     if (!MasterLinkUp())
       add("master_link_down_since_seconds",
           link_down_since_ms_ ? (now - link_down_since_ms_) / 1000 : -1);
-    add("slave_priority", cfg.replica_priority);
+    // A backup node cannot be promoted by REPLICAOF NO ONE: priority 0 tells Sentinel
+    // (and anything else that reads it) never to pick it.
+    add("slave_priority", cfg.backup_mode ? 0 : cfg.replica_priority);
     add("slave_read_only", cfg.replica_read_only ? 1 : 0);
     add("replica_announced", cfg.replica_announced ? 1 : 0);
   }

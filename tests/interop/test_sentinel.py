@@ -1,6 +1,6 @@
 # Stock redis-sentinel 7.0 in front of Cairn nodes: three sentinels (quorum 2) monitor a
 # Cairn master with two Cairn replicas and a Cairn backup node (backup-mode yes,
-# replica-priority 0). They must discover the replicas from the master's INFO and each
+# which reports slave_priority:0 by itself). They must discover the replicas from the master's INFO and each
 # other through the __sentinel__:hello channel, fail over when the master is killed
 # (MULTI / SLAVEOF NO ONE / CONFIG REWRITE / CLIENT KILL / EXEC on the chosen replica,
 # SLAVEOF <new> on the others), turn the restarted old master into a replica, and run a
@@ -203,10 +203,10 @@ def test_sentinel_discovers_fails_over_and_reconfigures(cluster):
     master = start_node(cluster)
     r1 = start_node(cluster, replicaof=master)
     r2 = start_node(cluster, replicaof=master)
-    # A backup node refuses REPLICAOF NO ONE; replica-priority 0 keeps Sentinel from
-    # ever choosing it (docs/ecosystem.md).
-    backup = start_node(cluster, replicaof=master,
-                        extra=["backup-mode yes", "replica-priority 0"])
+    # A backup node refuses REPLICAOF NO ONE; backup mode reports slave_priority:0 by
+    # itself (no replica-priority line here), which keeps Sentinel from ever choosing
+    # it (docs/ecosystem.md).
+    backup = start_node(cluster, replicaof=master, extra=["backup-mode yes"])
     nodes = [master, r1, r2, backup]
     for r in (r1, r2, backup):
         rh.wait_link_up(r, nodes=(master,))
