@@ -48,13 +48,39 @@ CommandSpec& CommandTable::AddSub(std::string_view parent, CommandSpec spec) {
 
 const CommandSpec* CommandTable::Find(std::string_view name) const {
   char buf[64];
-  if (name.size() >= sizeof(buf)) return nullptr;
+  if (name.size() >= sizeof(buf)) {
+    // Longer than any built-in name; only a rename-command target can be.
+    auto it = index_.find(base::ToLower(name));
+    return it == index_.end() ? nullptr : it->second;
+  }
   for (size_t i = 0; i < name.size(); i++) {
     char c = name[i];
     buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   }
   auto it = index_.find(std::string_view(buf, name.size()));
   return it == index_.end() ? nullptr : it->second;
+}
+
+Status CommandTable::Rename(std::string_view from, std::string_view to) {
+  // As Redis's config.c: look FROM up among the current names (an earlier
+  // rename counts), drop that name, then add TO unless it is empty.
+  auto it = index_.find(base::ToLower(from));
+  if (it == index_.end()) return Status::InvalidArgument("No such command in rename-command");
+  const CommandSpec* spec = it->second;
+  index_.erase(it);
+  if (to.empty()) {
+    auto owned = cmds_.find(spec->name);
+    removed_.push_back(std::move(owned->second));
+    cmds_.erase(owned);
+    return Status::Ok();
+  }
+  std::string name = base::ToLower(to);
+  if (index_.count(name) != 0) {
+    return Status::InvalidArgument("Target command name already exists");
+  }
+  names_.push_back(std::move(name));
+  index_[names_.back()] = spec;
+  return Status::Ok();
 }
 
 const CommandSpec* CommandTable::Resolve(const std::vector<std::string_view>& argv) const {

@@ -6,12 +6,15 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "node/base/status.h"
 
 namespace cairn::cmd {
 
@@ -87,17 +90,28 @@ class CommandTable {
   // subcommand alone, e.g. "list"; it is stored as "client|list").
   CommandSpec& AddSub(std::string_view parent, CommandSpec spec);
 
+  // Redis's `rename-command FROM TO`: the command answers only to TO from now on
+  // (every lookup: clients, the master's stream, AOF replay, COMMAND INFO); TO ""
+  // removes it. It keeps its own name in COMMAND's output, INFO commandstats and
+  // error messages, as in Redis. Errors carry Redis's config reasons.
+  Status Rename(std::string_view from, std::string_view to);
+
   // Finds a command by (case-insensitive) name; nullptr if unknown.
   const CommandSpec* Find(std::string_view name) const;
   // Resolves argv to the command or subcommand spec; nullptr if unknown.
   const CommandSpec* Resolve(const std::vector<std::string_view>& argv) const;
+  // The reachable commands by their own names (renamed ones too, removed ones not).
   const std::map<std::string, std::unique_ptr<CommandSpec>>& all() const { return cmds_; }
   size_t size() const { return cmds_.size(); }
 
  private:
   std::map<std::string, std::unique_ptr<CommandSpec>> cmds_;
-  // Hashed index over cmds_ for the per-command lookup.
+  // Hashed index over cmds_ for the per-command lookup: the name each command
+  // answers to (its own, or the one rename-command gave it, kept in names_).
   std::unordered_map<std::string_view, const CommandSpec*> index_;
+  std::list<std::string> names_;
+  // Commands rename-command removed: kept alive, no longer reachable.
+  std::vector<std::unique_ptr<CommandSpec>> removed_;
 };
 
 // Registers every command family.

@@ -220,6 +220,9 @@ Status Config::ApplyLine(const std::vector<std::string>& words, std::string_view
     return Status::Ok();  // deprecated in Redis 7.0, ignored there too
   }
   if (name == "rename-command" && argc == 3) {
+    if (rename_check_) {
+      if (Status st = rename_check_(words[1], words[2]); !st.ok()) return st;
+    }
     v_.rename_commands.emplace_back(base::ToLower(words[1]), base::ToLower(words[2]));
     return Status::Ok();
   }

@@ -329,6 +329,12 @@ class Config {
 
   // Hooks run after a directive changes (e.g. "loglevel" -> log::Setup).
   void OnChange(std::string name, std::function<Status()> fn);
+  // Checks each `rename-command FROM TO` line as it is read, against a command
+  // table (config knows no commands), so a bad one stops startup with its file
+  // and line and Redis's reason. Without a check the lines are only stored.
+  void SetRenameCheck(std::function<Status(const std::string&, const std::string&)> fn) {
+    rename_check_ = std::move(fn);
+  }
 
  private:
   Status ApplyLine(const std::vector<std::string>& words, std::string_view origin, int line,
@@ -340,6 +346,7 @@ class Config {
   LoadState load_;
   std::string file_;
   std::map<std::string, std::function<Status()>> hooks_;
+  std::function<Status(const std::string&, const std::string&)> rename_check_;
 };
 
 }  // namespace cairn::config

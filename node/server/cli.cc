@@ -9,6 +9,7 @@
 
 #include "crypto/keys.h"
 #include "node/base/log.h"
+#include "node/commands/command.h"
 #include "node/config/config.h"
 #include "node/server/server.h"
 #include "node/server/snapshot_cli.h"
@@ -58,6 +59,14 @@ constexpr const char* kServerUsage =
 
 int RunServer(const std::vector<std::string>& args) {
   config::Config cfg;
+  // rename-command lines are checked as they are read against a table of their
+  // own, so that a bad one is reported with its file and line; Server::Init
+  // applies the same lines to the real table.
+  cmd::CommandTable rename_table;
+  cmd::RegisterAllCommands(rename_table);
+  cfg.SetRenameCheck([&rename_table](const std::string& from, const std::string& to) {
+    return rename_table.Rename(from, to);
+  });
   size_t i = 0;
   if (i < args.size() && (args[i] == "-h" || args[i] == "--help")) {
     std::cout << kServerUsage;
@@ -86,6 +95,7 @@ int RunServer(const std::vector<std::string>& args) {
     std::cerr << s.message() << "\n";
     return 1;
   }
+  cfg.SetRenameCheck(nullptr);
   Server server(std::move(cfg));
   if (Status s = server.Init(); !s.ok()) {
     log::Server().warn("{}", s.message());

@@ -57,6 +57,12 @@ Status Server::Init() {
                          : "Configuration loaded");
 
   cmd::RegisterAllCommands(commands_);
+  for (const auto& [from, to] : cfg.rename_commands) {
+    // Already checked line by line while the config was read (cli.cc).
+    if (Status rs = commands_.Rename(from, to); !rs.ok()) {
+      return Status::InvalidArgument("rename-command " + from + ": " + rs.message());
+    }
+  }
   state_.config = &config_;
   state_.commands = &commands_;
   for (int i = 0; i < cfg.databases; i++) state_.dbs.push_back(std::make_unique<store::Db>(i));
