@@ -1,10 +1,13 @@
 // Server assembly, event loop, cron and eviction.
 #include "node/server/server.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "node/base/clock.h"
 #include "node/base/log.h"
@@ -19,6 +22,12 @@ namespace cairn::server {
 namespace asio = boost::asio;
 
 namespace {
+
+// A relative path is under `dir`, where Redis (which chdirs there) puts it.
+std::string InDir(const config::Values& cfg, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return cfg.dir + "/" + path;
+}
 
 std::string RandomHex(size_t n) {
   static const char* kHex = "0123456789abcdef";
@@ -117,12 +126,38 @@ Status Server::Init() {
     if (Status us = listener_->ListenUnix(cfg.unixsocket, cfg.unixsocketperm); !us.ok()) return us;
   }
   log::Server().info("Running mode=standalone, port={}.", listener_->port());
+  // As Redis: the pid file appears once the listeners are up.
+  WritePidFile();
   log::Server().info("Server initialized");
   WaitForSignals();
   ScheduleCron();
   ScheduleBlockTimer();
   state_.startup_memory = base::UsedMemory();
   return Status::Ok();
+}
+
+void Server::WritePidFile() {
+  const std::string& pidfile = config_.v().pidfile;
+  if (pidfile.empty()) return;
+  // Best effort, as Redis: a node that cannot write it keeps running (Redis
+  // says nothing; Cairn logs why).
+  std::string path = InDir(config_.v(), pidfile);
+  std::string text = std::to_string(getpid()) + "\n";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  int err = ok ? 0 : errno;
+  if (fd >= 0 && close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) log::Server().warn("Failed to write PID file {}: {}", path, strerror(err));
+}
+
+void Server::RemovePidFile() {
+  const std::string& pidfile = config_.v().pidfile;
+  if (pidfile.empty()) return;
+  log::Server().info("Removing the pid file.");
+  unlink(InDir(config_.v(), pidfile).c_str());
 }
 
 void Server::WaitForSignals() {
@@ -172,6 +207,7 @@ int Server::Run() {
                                                  : "Ready to accept connections");
   }
   io_.run();
+  RemovePidFile();
   log::Server().warn("Cairn is now ready to exit, bye bye...");
   return 0;
 }

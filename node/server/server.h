@@ -57,6 +57,9 @@ class Server {
   bool BeginShutdown();
   void WaitForSignals();
   void InstallConfigHooks();
+  // `pidfile`: written once the listeners are up, removed at a clean exit.
+  void WritePidFile();
+  void RemovePidFile();
 
   boost::asio::io_context io_;
   config::Config config_;
