@@ -110,8 +110,12 @@ void Dispatcher::Execute(ClientState& c, const std::vector<std::string_view>& ar
   }
   bool in_multi = c.has(kInMulti);
   bool is_exec_family = IsOneOf(*cmd, {"exec", "discard", "multi", "watch", "quit", "reset"});
-  if (cfg.maxmemory > 0 && !c.has(kMaster)) {
+  if (cfg.maxmemory > 0) {
+    // Evicts before the master's commands too (a replica with
+    // replica-ignore-maxmemory no), but never refuses them: a refused write
+    // from the master would leave the replica a different dataset.
     bool over = free_memory_if_needed ? !free_memory_if_needed() : false;
+    if (c.has(kMaster)) over = false;
     // As Redis: denyoom commands, anything queued inside MULTI (queueing
     // takes memory too), and an EXEC whose queue holds a denyoom command.
     bool deny =

@@ -383,6 +383,9 @@ void Server::SampleMetrics() {
 bool Server::FreeMemoryIfNeeded() {
   const auto& cfg = config_.v();
   if (cfg.maxmemory <= 0) return true;
+  // replica-ignore-maxmemory: a replica stays an exact copy of its master; as
+  // Redis, this reports "fine" so that nothing is refused either.
+  if (cfg.replica_ignore_maxmemory && replication_ && replication_->IsReplica()) return true;
   if (base::UsedMemory() <= static_cast<size_t>(cfg.maxmemory)) return true;
   const std::string& policy = cfg.maxmemory_policy;
   if (policy == "noeviction") return false;
