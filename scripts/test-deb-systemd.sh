@@ -238,7 +238,7 @@ cursor=$(c journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p')
 check "systemctl stop cairn" c systemctl stop cairn
 c systemd-analyze log-level info
 c journalctl --after-cursor="$cursor" --no-pager -o cat >"$log/stop.log"
-grep -E 'cairn.*(notification|SIGTERM|final|saved|bye|Deactivated)|Stopped cairn' "$log/stop.log"
+grep -E '^cairn\.service: (Got notification|Deactivated)|SIGTERM|final RDB|DB saved|bye|^Stopped cairn\.service' "$log/stop.log"
 check "STOPPING=1 reached systemd" grep -q 'notification message.*STOPPING=1' "$log/stop.log"
 check "final save in the journal" grep -q 'Saving the final RDB snapshot before exiting' "$log/stop.log"
 check "clean exit (Result=success, status 0)" \
