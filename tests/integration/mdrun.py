@@ -41,7 +41,7 @@ HOST_TOOLS = ("systemctl", "journalctl", "apt", "apt-get", "dpkg", "sudo", "ufw"
               "scripts/cross-arm64.sh", "cmake", "ninja", "git", "cd", "cpack",
               "ssh", "scp", "wg", "wg-quick", "redis-server", "crontab", "cp", "rsync",
               "haproxy", "redis-sentinel", "install", "chown", "systemd-sysusers",
-              "systemd-tmpfiles", "sysctl", "echo")
+              "systemd-tmpfiles", "sysctl", "echo", "scripts/test-deb-systemd.sh")
 UNCHECKED = ("text", "ini", "diff", "cpp")
 
 
