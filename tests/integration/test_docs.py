@@ -6,7 +6,7 @@
 import glob
 import os
 import re
-import shutil
+import shlex
 import subprocess
 import time
 
@@ -126,7 +126,10 @@ def test_host_commands_use_the_tools_they_claim():
             for line in b.lines:
                 stripped = line.strip()
                 if stripped and not continued and not stripped.startswith("#"):
-                    first = stripped.split()[0]
+                    words = shlex.split(stripped.rstrip("\\"), comments=True)
+                    while len(words) > 1 and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
+                        words = words[1:]  # VAR=value before the command
+                    first = words[0]
                     assert first in mdrun.HOST_TOOLS, \
                         "%s:%d: `%s` belongs in a console block, where it is run" % (
                             doc, b.line_no, stripped)
