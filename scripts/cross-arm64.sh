@@ -15,13 +15,20 @@
 #                   generated wrapper that execs qemu-aarch64 on build-arm64/cairn.
 # It does not need binfmt_misc (it only reports whether aarch64 is registered). Without
 # it, tests that exec a copy of the binary themselves (test_install.py runs the one
-# `cmake --install` staged) fail with "Exec format error": the harness, not the code.
+# `cmake --install` staged) fail with "Exec format error", and under any qemu-user a
+# test that reads /proc/PID/exe (interop test_secure_netns.py) sees qemu-aarch64: the
+# harness, not the code.
 # NOT part of CI's scripts/test.sh: too slow for CI's budget on 2 cores. Measured here
-# (2 shared cores): first install of the packages 76 s, cold build 674 s (11 min),
-# unit tests 17 s, integration suite 355 s (6 min).
+# (2 cores shared with other builds): first install of the packages 76 s (2 s when
+# present), cold build 244 s (674 s while others compiled too), unit tests 18 s,
+# integration suite 358 s; end to end 10.5 min. The interop suite adds 9 min.
 # Knobs: CAIRN_JOBS (2); CAIRN_ARM64_STAGES ("deps build unit integration");
 # CAIRN_ARM64_K (pytest -k expression); CAIRN_ARM64_PYTEST_ARGS (more pytest args, e.g.
-# "-x", or test files such as tests/integration/test_aof.py, which replace the suite).
+# "-x", or test files such as tests/integration/test_aof.py, which replace the suite;
+# tests/interop runs the interop suite); CAIRN_ARM64_REDIS=arm64 makes the tests' stock
+# redis-server Debian's arm64 one under qemu (REDIS_SERVER_BIN), unpacked from its .deb:
+# the differential tests then compare like with like (INCRBYFLOAT's long double is 80-bit
+# on amd64, 128-bit on arm64, and Redis's own replies differ between the two).
 # Every stage runs even if an earlier one failed (but no tests after a failed build);
 # the exit code is non-zero if any stage or test failed.
 set -euo pipefail
@@ -31,6 +38,7 @@ root=$PWD
 jobs=${CAIRN_JOBS:-2}
 stages=${CAIRN_ARM64_STAGES:-deps build unit integration}
 k_filter=${CAIRN_ARM64_K:-}
+redis_ref=${CAIRN_ARM64_REDIS:-host}
 build="build-arm64"
 triple=aarch64-linux-gnu
 failed=()
@@ -41,6 +49,13 @@ want() { [[ " $stages " == *" $1 "* ]]; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+# apt-get download into the current dir; as root, without the _apt sandbox user (who
+# cannot write into build-arm64/ and would make apt warn).
+apt_download() {
+  local o=()
+  [ "$(id -u)" -eq 0 ] && o=(-o APT::Sandbox::User=root)
+  apt-get download -q "${o[@]}" "$@"
+}
 
 # The arm64 packages the build links against (Multi-Arch: same, so they sit beside the
 # amd64 ones). catch2 and libcxxopts-dev are header-only and arch-independent (the host's
@@ -78,7 +93,7 @@ install_deps() {
   elif [[ ! -f $build/deps/pkgconfig/jemalloc.pc ]]; then
     mkdir -p "$build/deps/debs"
     rm -rf "$build/deps/root" "$build/deps/pkgconfig"
-    (cd "$build/deps/debs" && rm -f ./*.deb && apt-get download -q libjemalloc-dev:arm64) ||
+    (cd "$build/deps/debs" && rm -f ./*.deb && apt_download libjemalloc-dev:arm64) ||
       return 1
     dpkg-deb -x "$build"/deps/debs/libjemalloc-dev_*_arm64.deb "$build/deps/root" || return 1
     # Its libjemalloc.so points at libjemalloc.so.2 beside it, which libjemalloc2:arm64
@@ -178,6 +193,27 @@ if want integration; then
   for a in "${extra[@]}"; do [[ $a == tests/* ]] && suite=(); done
   kargs=()
   [[ -n $k_filter ]] && kargs=(-k "$k_filter")
+  if [[ $redis_ref == arm64 ]]; then
+    # redis-tools:arm64 holds the server (redis-server is a link to redis-check-rdb); its
+    # libraries are the -dev packages' runtime ones, plus libatomic1.
+    ref=$build/deps/redis
+    if [[ ! -x $ref/root/usr/bin/redis-check-rdb ]]; then
+      mkdir -p "$ref/debs"
+      (cd "$ref/debs" && rm -f ./*.deb && apt_download redis-tools:arm64) &&
+        dpkg-deb -x "$ref"/debs/redis-tools_*_arm64.deb "$ref/root" || failed+=("arm64 redis-server")
+      installed libatomic1:arm64 || DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" \
+        apt-get install -y -qq --no-remove libatomic1:arm64 || failed+=("arm64 redis-server")
+    fi
+    # The binary picks its role from argv[0] (as Debian's redis-server link does); the
+    # wrapper is named redis-server too: the harness tells Cairn from Redis by the name.
+    ln -sfn redis-check-rdb "$ref/root/usr/bin/redis-server"
+    mkdir -p "$ref/bin"
+    printf '#!/bin/sh\nexec %s -L %s %s "$@"\n' "${qemu:-qemu-aarch64}" "$(ld_prefix)" \
+      "$root/$ref/root/usr/bin/redis-server" >"$ref/bin/redis-server"
+    chmod +x "$ref/bin/redis-server"
+    export REDIS_SERVER_BIN=$root/$ref/bin/redis-server
+    echo "cross-arm64: stock redis-server for the tests: $("$REDIS_SERVER_BIN" --version)"
+  fi
   set +e
   CAIRN_BIN=$root/$build/cairn-qemu CAIRN_VECTORS=$root/../shared/vectors \
     /usr/bin/python3 -m pytest -q -rfE -p no:cacheprovider --durations=10 \
