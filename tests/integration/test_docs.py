@@ -122,18 +122,16 @@ def test_host_commands_use_the_tools_they_claim():
         for b in blocks(doc):
             if b.kind != "sh":
                 continue
-            continued = False
-            for line in b.lines:
-                stripped = line.strip()
-                if stripped and not continued and not stripped.startswith("#"):
-                    words = shlex.split(stripped.rstrip("\\"), comments=True)
-                    while len(words) > 1 and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
-                        words = words[1:]  # VAR=value before the command
-                    first = words[0]
-                    assert first in mdrun.HOST_TOOLS, \
+            # Lines ending in a backslash continue the command.
+            text = "\n".join(b.lines).replace("\\\n", " ")
+            for line in text.split("\n"):
+                words = shlex.split(line, comments=True)
+                while len(words) > 1 and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
+                    words = words[1:]  # VAR=value before the command
+                if words:
+                    assert words[0] in mdrun.HOST_TOOLS, \
                         "%s:%d: `%s` belongs in a console block, where it is run" % (
-                            doc, b.line_no, stripped)
-                continued = stripped.endswith("\\")
+                            doc, b.line_no, line.strip())
 
 
 def test_scripts_run_sh_serves(tmp_path):
