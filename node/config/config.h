@@ -139,6 +139,7 @@ struct Values {
   int64_t auto_aof_rewrite_min_size = 64LL << 20;
   bool rdb_del_sync_files = false;
   int rdb_key_save_delay = 0;  // hidden: microseconds per key written (tests)
+  int key_load_delay = 0;      // hidden: microseconds per key loaded (tests)
   bool repl_diskless_sync = true;
   int repl_diskless_sync_delay = 5;
   int repl_diskless_sync_max_replicas = 0;

@@ -611,7 +611,7 @@ std::vector<Directive> BuildTable() {
       Bool("rdb-del-sync-files", &V::rdb_del_sync_files),
       Bool("rdb-save-incremental-fsync").Def("yes"),
       Int("rdb-key-save-delay", kIntMin, kIntMax, &V::rdb_key_save_delay).Flags(kHidden),
-      Int("key-load-delay", kIntMin, kIntMax).Flags(kHidden).Def("0"),
+      Int("key-load-delay", kIntMin, kIntMax, &V::key_load_delay).Flags(kHidden),
       Int("loading-process-events-interval-bytes", 1024, kIntMax).Flags(kHidden).Def("2097152"),
       // Replication
       B("replicaof", Kind::kSpecial)

@@ -117,7 +117,12 @@ void ReplicaLink::ProcessInput() {
     auto r = protocol::ParseCommand(rbuf_.data() + pos, rlen_ - pos, limits, &argv, &scratch);
     if (r.status == protocol::ParseStatus::kNeedMore) break;
     pos += r.consumed;
-    if (r.status == protocol::ParseStatus::kEmpty) continue;
+    if (r.status == protocol::ParseStatus::kEmpty) {
+      // A replica loading a large RDB sends bare newlines so that its master does not
+      // time it out before its first ACK (Redis counts them the same way).
+      ack_time_ms = base::NowMs();
+      continue;
+    }
     if (r.status == protocol::ParseStatus::kError) {
       Drop("protocol error from replica: " + r.error);
       return;
@@ -534,6 +539,8 @@ void ReplicationMaster::RelayPipe() {
             if (auto l = w.lock(); l && !l->closed()) {
               l->start_stream_on_ack = true;
               l->state = LinkState::kOnline;
+              // From here repl-timeout runs: a replica that never ACKs is dropped.
+              l->ack_time_ms = base::NowMs();
             }
           }
           log::Repl().info("Diskless rdb transfer, done reading from pipe, {} replicas still up.",
@@ -711,7 +718,7 @@ void ReplicationMaster::SecondCron() {
         (l->state == LinkState::kWaitBgsaveEnd && !pipe_)) {
       l->Send("\n");
     }
-    if (l->state == LinkState::kOnline && !l->start_stream_on_ack && !l->pre_psync &&
+    if (l->state == LinkState::kOnline && !l->pre_psync &&
         now - l->ack_time_ms > static_cast<int64_t>(cfg.repl_timeout) * 1000) {
       log::Repl().warn("Disconnecting timedout replica (streaming sync): {}", l->Name());
       l->Drop("timeout");

@@ -83,6 +83,8 @@ class MasterConnection : public cmd::ClientIo,
   // Ends the link (no LinkLost callback).
   void Stop();
   void SendAck();
+  // A bare newline: "still here" while the received dataset loads (no offset in it).
+  void SendKeepalive() { Send("\n"); }
   // Replication timeout check (called once a second).
   void CheckTimeout(int64_t now_ms, int timeout_s);
 

@@ -301,6 +301,13 @@ void ReplicationService::FullSyncStarted() {
               std::to_string(master_port_));
 }
 
+void ReplicationService::WhileLoading() {
+  const int64_t now = base::NowMs();
+  if (!loading_from_master_ || !conn_ || now - last_loading_newline_ms_ < 1000) return;
+  last_loading_newline_ms_ = now;
+  conn_->SendKeepalive();
+}
+
 Status ReplicationService::LoadFromMaster(const std::string& path, std::string_view data,
                                           bool swap) {
   const uint64_t before = state_.KeyCount();
@@ -316,7 +323,9 @@ Status ReplicationService::LoadFromMaster(const std::string& path, std::string_v
     };
   }
   persist::RdbLoadInfo info;
+  loading_from_master_ = true;
   Status s = loader_.LoadReplicationRdb(path, data, swap, &info, accept);
+  loading_from_master_ = false;
   if (s.code() == StatusCode::kRefused) {
     refusals_++;
     const int delay = guard_->RetryDelaySeconds(refusals_);

@@ -79,6 +79,10 @@ class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
   // rdbPopulateSaveInfo: the replication aux fields for an RDB being written.
   bool FillSaveInfo(persist::RdbAuxInfo* aux);
   void OnRdbChildDone(bool ok, bool to_pipe) { master_.OnRdbChildDone(ok, to_pipe); }
+  // Called from the loop's turns while a dataset loads: while it is the master's,
+  // a newline a second tells the master this replica is alive (as Redis's replicas
+  // do), so its repl-timeout does not drop a replica busy loading a large RDB.
+  void WhileLoading();
   void OnBacklogSizeChange();
   // End of an event batch: the stream fed by its commands leaves now.
   void BeforeReplies() { master_.FlushLinks(); }
@@ -144,6 +148,8 @@ class ReplicationService : public cmd::ReplicationControl, public ReplicaHost {
   SyncGuard* guard_ = nullptr;
   int refusals_ = 0;           // consecutive refused syncs
   int64_t hold_until_ms_ = 0;  // no reconnect before (after a refused sync)
+  bool loading_from_master_ = false;
+  int64_t last_loading_newline_ms_ = 0;
 };
 
 }  // namespace cairn::repl

@@ -101,6 +101,7 @@ Status Server::Init() {
   };
   replication_->on_status = [this](const std::string& text) { supervisor_->Status(text); };
   persistence_->serve_while_loading = [this] {
+    replication_->WhileLoading();
     io_.poll();
     return !stopping_;
   };
