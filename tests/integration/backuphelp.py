@@ -110,33 +110,7 @@ def settled(node, timeout=20):
     return result["v"]
 
 
-def wait_for(pred, timeout, what, diag=None):
-    import time
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            v = pred()
-            if v:
-                return v
-        except (OSError, ConnectionError) as e:
-            last = e
-        except Exception as e:  # redis-py errors while a node restarts or loads
-            if type(e).__module__.startswith("redis"):
-                last = e
-            else:
-                raise
-        if time.monotonic() > deadline:
-            msg = "timed out after %.0f s waiting for %s" % (timeout, what)
-            if last is not None:
-                msg += " (last error: %r)" % (last,)
-            if diag is not None:
-                try:
-                    msg += "\n" + diag()
-                except Exception as e:
-                    msg += "\n(diagnostics failed: %r)" % (e,)
-            raise AssertionError(msg)
-        time.sleep(0.05)
+wait_for = sh.harness.wait_for
 
 
 def wait_snapshot_done(node, previous_taken=None, previous_failed=None, timeout=30):

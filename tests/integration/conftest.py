@@ -41,6 +41,37 @@ def free_port():
         return s.getsockname()[1]
 
 
+POLL_INTERVAL = 0.02
+
+
+def wait_for(pred, timeout=10.0, what="condition", diag=None):
+    """Polls pred() until it returns a true value (returned) or `timeout` seconds pass.
+
+    Connection and Redis errors count as "not yet" (a node restarting or loading). On
+    a timeout: AssertionError naming `what`, the last error and diag()'s text.
+    """
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            v = pred()
+            if v:
+                return v
+        except (OSError, ConnectionError, redis.exceptions.RedisError) as e:
+            last_exc = e
+        if time.monotonic() > deadline:
+            msg = "timed out after %.0f s waiting for %s" % (timeout, what)
+            if last_exc is not None:
+                msg += " (last error: %r)" % (last_exc,)
+            if diag is not None:
+                try:
+                    msg += "\n" + diag()
+                except Exception as e:  # diagnostics must not hide the timeout
+                    msg += "\n(diagnostics failed: %r)" % (e,)
+            raise AssertionError(msg)
+        time.sleep(POLL_INTERVAL)
+
+
 class ServerStartError(RuntimeError):
     pass
 
@@ -91,7 +122,7 @@ class Server:
     def log_tail(self, lines=40):
         return "\n".join(self.log_text().splitlines()[-lines:])
 
-    def start(self):
+    def start(self, timeout=READY_TIMEOUT):
         cmd = [self.binary] + (["server"] if self.is_cairn() else []) + self.start_args
         log = open(self.log_path, "ab")
         try:
@@ -100,7 +131,7 @@ class Server:
         finally:
             log.close()
         _live[self.proc.pid] = self
-        deadline = time.monotonic() + READY_TIMEOUT
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if callable(self.ready):
                 if self.ready():
@@ -115,7 +146,7 @@ class Server:
             time.sleep(0.02)
         self.stop()
         raise ServerStartError("%s not ready after %.0fs:\n%s" %
-                               (" ".join(cmd), READY_TIMEOUT, self.log_tail()))
+                               (" ".join(cmd), timeout, self.log_tail()))
 
     def stop(self, sig=signal.SIGTERM, timeout=5.0):
         """Stops the process by PID; escalates to SIGKILL. Returns its exit code."""

@@ -9,6 +9,8 @@ import time
 import pytest
 import redis
 
+from conftest import wait_for
+
 
 AOF = ["--appendonly", "yes", "--appendfsync", "always"]
 
@@ -37,15 +39,6 @@ def fill(c, n=200):
         p.zadd("z", {"m%d" % i: i / 3})
     p.expire("s1", 1000)
     p.execute()
-
-
-def wait_for(cond, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def restart(start_cairn, srv, *extra):

@@ -22,6 +22,8 @@ import time
 import pytest
 import redis
 
+from conftest import wait_for
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SYNC_TIMEOUT = 30  # the ASan build is ~3x slower
 BASE_ARGS = ("--repl-diskless-sync-delay", "0")
@@ -41,15 +43,6 @@ def run(*args, env=None):
 
 def snapshot(*args, **kw):
     return run("snapshot", *args, **kw)
-
-
-def wait_for(pred, what, timeout=SYNC_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    pytest.fail("timed out waiting for " + what)
 
 
 def snap_dir(srv, client):
@@ -88,7 +81,7 @@ def pair(start_cairn, tmp_path):
                          str(master.port))
     bc = backup.client(decode_responses=True)
     wait_for(lambda: bc.info("replication").get("master_link_status") == "up" and
-             bc.dbsize() == 20, "the backup replica to sync")
+             bc.dbsize() == 20, SYNC_TIMEOUT, "the backup replica to sync")
     yield master, mc, backup, bc
     mc.close()
     bc.close()
@@ -238,7 +231,7 @@ def test_promote_from_snapshot(pair):
     master, mc, backup, bc = pair
     _, name = create(backup.port)
     load(mc, 30, prefix="later")
-    wait_for(lambda: bc.dbsize() == 50, "the replica to apply the new keys")
+    wait_for(lambda: bc.dbsize() == 50, SYNC_TIMEOUT, "the replica to apply the new keys")
 
     r = run("promote", "--snapshot", "dump-20200101T000000Z.rdb", "-p", backup.port)
     assert r.returncode == 1 and "no snapshot" in r.stderr
@@ -316,13 +309,15 @@ def test_create_timeout_busy_and_failed_snapshot(start_cairn, tmp_path):
     assert r.returncode == 1 and "already in progress" in r.stderr, r.stderr
     for kid in child_pids(node.pid):
         os.kill(kid, signal.SIGKILL)  # the node's snapshot child, not the node
-    wait_for(lambda: c.info("backup")["snapshot_in_progress"] == 0, "the killed child to be reaped")
+    wait_for(lambda: c.info("backup")["snapshot_in_progress"] == 0, SYNC_TIMEOUT,
+             "the killed child to be reaped")
 
     # A child that dies while create waits: the node's reason, exit 1.
     tool = subprocess.Popen([cairn_bin(), "snapshot", "create", "-p", str(node.port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: c.info("backup")["snapshot_in_progress"] == 1, "the snapshot to start")
+        wait_for(lambda: c.info("backup")["snapshot_in_progress"] == 1, SYNC_TIMEOUT,
+                 "the snapshot to start")
         kids = child_pids(node.pid)
         assert len(kids) == 1, kids
         os.kill(kids[0], signal.SIGKILL)

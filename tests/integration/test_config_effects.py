@@ -9,7 +9,7 @@ import pytest
 import redis
 
 import conftest
-from conftest import Server, cairn_bin, free_port, redis_bin
+from conftest import Server, cairn_bin, free_port, wait_for
 
 
 def start_with_conf(starter, binary, conf_text, workdir, *extra):
@@ -56,15 +56,6 @@ def raw(c, *args):
         return conn.read_response()
     finally:
         c.connection_pool.release(conn)
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 # --- pidfile ----------------------------------------------------------------------

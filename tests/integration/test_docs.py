@@ -8,12 +8,11 @@ import os
 import re
 import shlex
 import subprocess
-import time
 
 import pytest
 
 import mdrun
-from conftest import REPO, cairn_bin, free_port
+from conftest import REPO, Server, cairn_bin, free_port
 
 DOCS = ["README.md"] + sorted(os.path.relpath(p, REPO)
                               for p in glob.glob(os.path.join(REPO, "docs", "*.md")))
@@ -140,21 +139,13 @@ def test_scripts_run_sh_serves(tmp_path):
     if os.path.realpath(cairn_bin()) != os.path.realpath(os.path.join(REPO, "build", "cairn")):
         pytest.skip("CAIRN_BIN is not build/cairn")
     port = free_port()
-    log = open(tmp_path / "run.log", "wb")
-    proc = subprocess.Popen([os.path.join(REPO, "scripts", "run.sh"), "--port", str(port), "--save",
-                             "", "--dir", str(tmp_path)], stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    run_sh = Server(os.path.join(REPO, "scripts", "run.sh"),
+                    ["--port", str(port), "--save", "", "--dir", str(tmp_path)],
+                    str(tmp_path / "run.log"), port, str(tmp_path), cairn=False)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if b"Ready to accept connections" in (tmp_path / "run.log").read_bytes():
-                break
-            time.sleep(0.1)
+        run_sh.start(timeout=120)  # it may have to finish a build first
         out = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True,
                              timeout=10)
-        assert out.stdout.strip() == "PONG", (tmp_path / "run.log").read_text()[-3000:]
+        assert out.stdout.strip() == "PONG", run_sh.log_tail()
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=10)
-        log.close()
+        run_sh.stop()

@@ -2,21 +2,7 @@
 # and its replica, which still holds the data, fully resyncs from the empty dataset.
 # Redis does this silently; Cairn must say it loudly on both sides (backup mode adds
 # a guard snapshot on top). The replica's behaviour itself stays Redis's.
-import time
-
-import pytest
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if pred():
-                return
-        except Exception:  # the node may be restarting
-            pass
-        time.sleep(0.05)
-    pytest.fail("timed out after %.0f s waiting for %s" % (timeout, what))
+from conftest import wait_for
 
 
 def link_up(client):

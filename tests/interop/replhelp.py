@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 
-import redis
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -524,28 +523,8 @@ class LinkProxy:
 # ---------------------------------------------------------------------------
 # Polling
 
-def wait_for(pred, timeout, what, diag=None):
-    """Polls pred() until it returns a true value (returned) or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    last_exc = None
-    while True:
-        try:
-            v = pred()
-            if v:
-                return v
-        except (OSError, ConnectionError, redis.exceptions.RedisError) as e:
-            last_exc = e
-        if time.monotonic() > deadline:
-            msg = "timed out after %.0f s waiting for %s" % (timeout, what)
-            if last_exc is not None:
-                msg += " (last error: %r)" % (last_exc,)
-            if diag is not None:
-                try:
-                    msg += "\n" + diag()
-                except Exception as e:  # diagnostics must not hide the timeout
-                    msg += "\n(diagnostics failed: %r)" % (e,)
-            raise AssertionError(msg)
-        time.sleep(POLL)
+# The harness's: errors while a node restarts count as "not yet"; diag() on a timeout.
+wait_for = harness.wait_for
 
 
 def repl_brief(node):
